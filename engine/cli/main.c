@@ -1,0 +1,41 @@
+/*
+ * main.c - the `plumb` command: dispatch to subcommands. engine/cli is the only module that
+ * prints for users or chooses exit codes (0 ok, 1 failure, 2 usage/configuration).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "plumb/core.h"
+
+static void usage(FILE *f)
+{
+    fputs("usage: plumb <command> [args]\n"
+          "\n"
+          "commands:\n"
+          "  render PATH [-o FILE] [--reorder none|legacy] [--load-restrictor MODE]\n"
+          "                 kustomize build (or plain manifests) on stdout\n"
+          "  version        print the version\n",
+          f);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
+        printf("plumb %s\n", PLUMB_VERSION);
+        return 0;
+    }
+    if (!strcmp(argv[1], "render"))
+        return pl_cli_render(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "plumb: error: unknown command \"%s\"\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

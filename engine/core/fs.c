@@ -1,0 +1,263 @@
+/*
+ * fs.c - pl_fs dispatch, the local-directory backend and path string helpers.
+ *
+ * The directory backend is deliberately thin: it reads whole files with a size cap and
+ * resolves symlinks with realpath(3) so the kustomize load restrictor can check where a
+ * path really points. Callers: renderers (through pl_fs_*), engine/cli.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "plumb/fs.h"
+
+#define DEFAULT_MAX_FILE (16u * 1024 * 1024)
+
+/* ---- dispatch ---------------------------------------------------------------------------- */
+
+void pl_fs_free(pl_fs *fs)
+{
+    if (fs)
+        fs->ops->free(fs);
+}
+
+int pl_fs_read(pl_fs *fs, const char *path, pl_buf *out)
+{
+    int error = fs->ops->read(fs, path, out);
+    if (error == 0 && fs->recorder)
+        fs->recorder(path, fs->recorder_payload);
+    return error;
+}
+
+pl_fs_kind pl_fs_kind_of(pl_fs *fs, const char *path)
+{
+    return fs->ops->kind(fs, path);
+}
+
+int pl_fs_list(pl_fs *fs, const char *path, char ***out, size_t *count)
+{
+    return fs->ops->list(fs, path, out, count);
+}
+
+void pl_fs_names_free(char **names, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        pl_free(names[i]);
+    pl_free(names);
+}
+
+int pl_fs_realpath(pl_fs *fs, const char *path, char **out)
+{
+    return fs->ops->realpath(fs, path, out);
+}
+
+void pl_fs_set_recorder(pl_fs *fs, pl_fs_recorder rec, void *payload)
+{
+    fs->recorder = rec;
+    fs->recorder_payload = payload;
+}
+
+/* ---- directory backend -------------------------------------------------------------------- */
+
+static int dir_read(pl_fs *fs, const char *path, pl_buf *out)
+{
+    FILE *f;
+    char chunk[65536];
+    size_t n, max = fs->max_file ? fs->max_file : DEFAULT_MAX_FILE, total = 0;
+    struct stat st;
+    int error = 0;
+
+    if (stat(path, &st) < 0)
+        return pl_error_set(PL_ENOTFOUND, "%s: no such file", path);
+    if (S_ISDIR(st.st_mode))
+        return pl_error_set(PL_EINVALID, "%s: is a directory", path);
+    if ((size_t)st.st_size > max)
+        return pl_error_set(PL_ETOOBIG, "%s: larger than %zu bytes", path, max);
+    if (!(f = fopen(path, "rb")))
+        return pl_error_set(errno == ENOENT ? PL_ENOTFOUND : PL_ERROR, "%s: %s", path,
+                            strerror(errno));
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        total += n;
+        if (total > max) {
+            error = pl_error_set(PL_ETOOBIG, "%s: larger than %zu bytes", path, max);
+            break;
+        }
+        if ((error = pl_buf_put(out, chunk, n)) < 0)
+            break;
+    }
+    if (error == 0 && ferror(f))
+        error = pl_error_set(PL_ERROR, "%s: read error", path);
+    fclose(f);
+    if (error == 0 && !out->ptr)
+        error = pl_buf_put(out, "", 0);
+    return error;
+}
+
+static pl_fs_kind dir_kind(pl_fs *fs, const char *path)
+{
+    struct stat st;
+    (void)fs;
+    if (stat(path, &st) < 0)
+        return PL_FS_NONE;
+    return S_ISDIR(st.st_mode) ? PL_FS_DIR : PL_FS_FILE;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int dir_list(pl_fs *fs, const char *path, char ***out, size_t *count)
+{
+    DIR *d;
+    struct dirent *e;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    (void)fs;
+
+    *out = NULL;
+    *count = 0;
+    if (!(d = opendir(path)))
+        return pl_error_set(PL_ENOTFOUND, "%s: cannot open directory", path);
+    while ((e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        if (n == cap) {
+            char **p;
+            cap = cap ? cap * 2 : 16;
+            if (!(p = pl_realloc(names, cap * sizeof(char *)))) {
+                closedir(d);
+                pl_fs_names_free(names, n);
+                return pl_error_set(PL_ENOMEM, "out of memory");
+            }
+            names = p;
+        }
+        names[n++] = pl_strdup(e->d_name);
+    }
+    closedir(d);
+    if (n)
+        qsort(names, n, sizeof(char *), name_cmp);
+    *out = names;
+    *count = n;
+    return 0;
+}
+
+static int dir_realpath(pl_fs *fs, const char *path, char **out)
+{
+    char buf[PATH_MAX];
+    (void)fs;
+    if (!realpath(path, buf))
+        return pl_error_set(PL_ENOTFOUND, "%s: %s", path, strerror(errno));
+    *out = pl_strdup(buf);
+    return *out ? 0 : pl_error_set(PL_ENOMEM, "out of memory");
+}
+
+static void dir_free(pl_fs *fs)
+{
+    pl_free(fs);
+}
+
+static const pl_fs_ops dir_ops = {dir_read, dir_kind, dir_list, dir_realpath, dir_free};
+
+int pl_fs_dir_new(pl_fs **out)
+{
+    pl_fs *fs = pl_calloc(1, sizeof(*fs));
+    if (!fs)
+        return pl_error_set(PL_ENOMEM, "out of memory");
+    fs->ops = &dir_ops;
+    *out = fs;
+    return 0;
+}
+
+/* ---- path strings ------------------------------------------------------------------------ */
+
+char *pl_path_clean(const char *p)
+{
+    size_t n = strlen(p);
+    char *out = pl_malloc(n + 2);
+    int abs = p[0] == '/';
+    size_t o = 0, i = 0;
+    size_t dotdot = 0; /* length of the prefix that ".." cannot remove */
+
+    if (!out)
+        return NULL;
+    if (abs) {
+        out[o++] = '/';
+        dotdot = 1;
+        i = 1;
+    }
+    while (i < n) {
+        if (p[i] == '/') {
+            i++;
+        } else if (p[i] == '.' && (i + 1 == n || p[i + 1] == '/')) {
+            i++;
+        } else if (p[i] == '.' && p[i + 1] == '.' && (i + 2 == n || p[i + 2] == '/')) {
+            i += 2;
+            if (o > dotdot) {
+                o--;
+                while (o > dotdot && out[o] != '/')
+                    o--;
+            } else if (!abs) {
+                if (o > 0)
+                    out[o++] = '/';
+                out[o++] = '.';
+                out[o++] = '.';
+                dotdot = o;
+            }
+        } else {
+            if ((abs && o != 1) || (!abs && o != 0))
+                out[o++] = '/';
+            while (i < n && p[i] != '/')
+                out[o++] = p[i++];
+        }
+    }
+    if (o == 0)
+        out[o++] = '.';
+    out[o] = '\0';
+    return out;
+}
+
+char *pl_path_join(const char *base, const char *rel)
+{
+    pl_buf b = PL_BUF_INIT;
+    char *r;
+
+    if (rel[0] == '/')
+        return pl_path_clean(rel);
+    if (pl_buf_puts(&b, base) < 0 || pl_buf_putc(&b, '/') < 0 || pl_buf_puts(&b, rel) < 0) {
+        pl_buf_dispose(&b);
+        return NULL;
+    }
+    r = pl_path_clean(b.ptr);
+    pl_buf_dispose(&b);
+    return r;
+}
+
+char *pl_path_dir(const char *p)
+{
+    const char *slash = strrchr(p, '/');
+    if (!slash)
+        return pl_strdup(".");
+    if (slash == p)
+        return pl_strdup("/");
+    return pl_strndup(p, (size_t)(slash - p));
+}
+
+const char *pl_path_base(const char *p)
+{
+    const char *slash = strrchr(p, '/');
+    return slash ? slash + 1 : p;
+}
+
+int pl_path_within(const char *p, const char *root)
+{
+    size_t n = strlen(root);
+    if (!strcmp(root, "/"))
+        return p[0] == '/';
+    return strncmp(p, root, n) == 0 && (p[n] == '\0' || p[n] == '/');
+}

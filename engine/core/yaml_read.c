@@ -1,0 +1,676 @@
+/*
+ * yaml_read.c - YAML stream -> JSON documents, resolving scalars as kustomize does.
+ *
+ * kustomize keeps resources as go-yaml v3 nodes and, when it prints them, decodes each node
+ * into map[string]interface{} with go-yaml v3 before marshalling to JSON. The types a scalar
+ * ends up with are therefore go-yaml v3's resolution for interface{} targets:
+ *   - plain `true/True/TRUE/false/...` are bools; `yes`, `on`, `y` stay strings (YAML 1.2);
+ *   - plain ``, `~`, `null`, `Null`, `NULL` are null;
+ *   - ints follow Go's strconv.ParseInt(s, 0, 64) after removing `_`: 0755 is octal (493),
+ *     0x1F, 0o17, 0b101, +7; then the YAML float pattern; timestamps stay strings;
+ *   - quoted scalars and `!!str` are strings; mapping keys keep their source text.
+ * Aliases are expanded (deep copies), bounded by opts->max_nodes so an alias bomb stops early.
+ *
+ * Callers: every renderer (through the kustomize/plain loaders), tests and the fuzz target.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <strings.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+#include "plumb/core.h"
+
+#define DEFAULT_MAX_ALIAS_NODES 1000000
+#define DEFAULT_MAX_BYTES (64u * 1024 * 1024)
+#define MAX_DEPTH 1000
+
+typedef struct frame {
+    json_t *node;
+    char *key;      /* pending key for mappings (owned) */
+    int key_is_merge;
+    json_t *explicit_keys; /* set of keys written explicitly, only after a merge */
+    char *anchor;   /* anchor to register when the node completes (owned) */
+    size_t key_line, key_col;
+} frame;
+
+typedef struct anchor_ent {
+    char *name;
+    json_t *node;   /* one reference held here */
+    size_t count;   /* nodes in the subtree */
+} anchor_ent;
+
+typedef struct reader {
+    const char *name;
+    frame *stack;
+    size_t depth, cap;
+    anchor_ent *anchors;
+    size_t nanchors, anchors_cap;
+    size_t alias_nodes, max_alias_nodes;
+    json_t *docs;
+    json_t *doc; /* current document root */
+} reader;
+
+/* ---- Go strconv.ParseInt(s, 0, 64) / ParseUint equivalents ---------------------------- */
+
+static int parse_go_uint(const char *s, size_t n, unsigned long long *out)
+{
+    unsigned base = 10;
+    unsigned long long v = 0;
+    size_t i = 0;
+
+    if (n == 0)
+        return -1;
+    if (s[0] == '0' && n > 1) {
+        char c = (char)tolower((unsigned char)s[1]);
+        if (c == 'x') {
+            base = 16;
+            i = 2;
+        } else if (c == 'o') {
+            base = 8;
+            i = 2;
+        } else if (c == 'b') {
+            base = 2;
+            i = 2;
+        } else {
+            base = 8;
+            i = 1;
+        }
+        if (i == n)
+            return -1;
+    }
+    for (; i < n; i++) {
+        unsigned d;
+        char c = s[i];
+        if (c >= '0' && c <= '9')
+            d = (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'z')
+            d = (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'Z')
+            d = (unsigned)(c - 'A' + 10);
+        else
+            return -1;
+        if (d >= base)
+            return -1;
+        if (v > (~0ULL - d) / base)
+            return -2; /* range */
+        v = v * base + d;
+    }
+    *out = v;
+    return 0;
+}
+
+/* 0: int64 in *iv; 1: only fits uint64 (*uv); -1: not an integer */
+static int parse_go_int(const char *in, size_t n, long long *iv, unsigned long long *uv)
+{
+    char tmp[128];
+    size_t m = 0;
+    int neg = 0;
+    unsigned long long u;
+    const char *s = tmp;
+
+    for (size_t i = 0; i < n; i++) {
+        if (in[i] == '_')
+            continue;
+        if (m + 1 >= sizeof(tmp))
+            return -1;
+        tmp[m++] = in[i];
+    }
+    tmp[m] = '\0';
+    if (m && (s[0] == '+' || s[0] == '-')) {
+        neg = s[0] == '-';
+        s++;
+        m--;
+    }
+    if (parse_go_uint(s, m, &u) < 0)
+        return -1;
+    if (neg) {
+        if (u > (unsigned long long)LLONG_MAX + 1)
+            return -1;
+        *iv = u == (unsigned long long)LLONG_MAX + 1 ? LLONG_MIN : -(long long)u;
+        return 0;
+    }
+    if (u <= (unsigned long long)LLONG_MAX) {
+        *iv = (long long)u;
+        return 0;
+    }
+    if (tmp[0] == '+')
+        return -1; /* ParseUint takes no sign */
+    *uv = u;
+    return 1;
+}
+
+/* ^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$ */
+static int yaml_style_float(const char *s, size_t n)
+{
+    size_t i = 0, d;
+
+    if (i < n && (s[i] == '-' || s[i] == '+'))
+        i++;
+    if (i < n && s[i] == '.') {
+        i++;
+        for (d = 0; i < n && isdigit((unsigned char)s[i]); i++, d++)
+            ;
+        if (!d)
+            return 0;
+    } else {
+        for (d = 0; i < n && isdigit((unsigned char)s[i]); i++, d++)
+            ;
+        if (!d)
+            return 0;
+        if (i < n && s[i] == '.')
+            for (i++; i < n && isdigit((unsigned char)s[i]); i++)
+                ;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '-' || s[i] == '+'))
+            i++;
+        for (d = 0; i < n && isdigit((unsigned char)s[i]); i++, d++)
+            ;
+        if (!d)
+            return 0;
+    }
+    return i == n;
+}
+
+static int parse_float(const char *s, size_t n, double *out)
+{
+    char tmp[128];
+    char *end;
+    size_t m = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '_')
+            continue;
+        if (m + 1 >= sizeof(tmp))
+            return -1;
+        tmp[m++] = s[i];
+    }
+    tmp[m] = '\0';
+    errno = 0;
+    *out = strtod(tmp, &end);
+    if (*end || isinf(*out))
+        return -1; /* Go's ParseFloat reports overflow as an error: the value stays a string */
+    return 0;
+}
+
+/*
+ * Resolve a plain, untagged scalar the way go-yaml v3 does for interface{}.
+ * Returns a new reference, or NULL with an error set.
+ */
+static json_t *resolve_plain(const char *s, size_t n, const char *name, const yaml_mark_t *m)
+{
+    long long iv;
+    unsigned long long uv;
+    double fv;
+    char c = n ? s[0] : 'N';
+
+    if (n == 0 || (n == 1 && s[0] == '~'))
+        return json_null();
+    switch (c) {
+    case 't':
+    case 'T':
+        if ((n == 4 && (!memcmp(s, "true", 4) || !memcmp(s, "True", 4) || !memcmp(s, "TRUE", 4))))
+            return json_true();
+        break;
+    case 'f':
+    case 'F':
+        if (n == 5 && (!memcmp(s, "false", 5) || !memcmp(s, "False", 5) || !memcmp(s, "FALSE", 5)))
+            return json_false();
+        break;
+    case 'n':
+    case 'N':
+        if (n == 4 && (!memcmp(s, "null", 4) || !memcmp(s, "Null", 4) || !memcmp(s, "NULL", 4)))
+            return json_null();
+        break;
+    case '.':
+        if ((n == 4 && (!memcmp(s, ".inf", 4) || !memcmp(s, ".Inf", 4) || !memcmp(s, ".INF", 4) ||
+                        !memcmp(s, ".nan", 4) || !memcmp(s, ".NaN", 4) || !memcmp(s, ".NAN", 4)))) {
+            pl_error_set(PL_EINVALID, "%s:%zu:%zu: unsupported value %.*s (no JSON form)", name,
+                         m->line + 1, m->column + 1, (int)n, s);
+            return NULL;
+        }
+        if (yaml_style_float(s, n) && parse_float(s, n, &fv) == 0)
+            return json_real(fv);
+        break;
+    case '+':
+    case '-':
+        if (n == 5 && s[1] == '.' &&
+            (!memcmp(s + 1, ".inf", 4) || !memcmp(s + 1, ".Inf", 4) || !memcmp(s + 1, ".INF", 4))) {
+            pl_error_set(PL_EINVALID, "%s:%zu:%zu: unsupported value %.*s (no JSON form)", name,
+                         m->line + 1, m->column + 1, (int)n, s);
+            return NULL;
+        }
+        /* fall through */
+    case '0': case '1': case '2': case '3': case '4':
+    case '5': case '6': case '7': case '8': case '9': {
+        int r = parse_go_int(s, n, &iv, &uv);
+        if (r == 0)
+            return json_integer(iv);
+        if (r == 1)
+            return json_real((double)uv); /* beyond int64: jansson has no uint64 */
+        {
+            /* strip '_' for the float pattern as go-yaml does */
+            char tmp[128];
+            size_t k = 0;
+            for (size_t i = 0; i < n && k + 1 < sizeof(tmp); i++)
+                if (s[i] != '_')
+                    tmp[k++] = s[i];
+            if (n < sizeof(tmp) && yaml_style_float(tmp, k) && parse_float(tmp, k, &fv) == 0)
+                return json_real(fv);
+        }
+        break;
+    }
+    default:
+        break;
+    }
+    return json_stringn(s, n);
+}
+
+static int tag_is(const char *tag, const char *short_name)
+{
+    static const char prefix[] = "tag:yaml.org,2002:";
+    if (!tag)
+        return 0;
+    if (!strncmp(tag, prefix, sizeof(prefix) - 1))
+        return !strcmp(tag + sizeof(prefix) - 1, short_name);
+    return tag[0] == '!' && tag[1] == '!' && !strcmp(tag + 2, short_name);
+}
+
+static json_t *make_scalar(reader *r, yaml_event_t *ev)
+{
+    const char *s = (const char *)ev->data.scalar.value;
+    size_t n = ev->data.scalar.length;
+    const char *tag = (const char *)ev->data.scalar.tag;
+    long long iv;
+    unsigned long long uv;
+    double fv;
+
+    if (tag && !(tag[0] == '!' && tag[1] == '\0')) {
+        if (tag_is(tag, "str") || tag_is(tag, "binary") || tag_is(tag, "timestamp"))
+            return json_stringn(s, n);
+        if (tag_is(tag, "null"))
+            return json_null();
+        if (tag_is(tag, "bool")) {
+            if (n == 4 && !strncasecmp(s, "true", 4))
+                return json_true();
+            if (n == 5 && !strncasecmp(s, "false", 5))
+                return json_false();
+        } else if (tag_is(tag, "int")) {
+            if (parse_go_int(s, n, &iv, &uv) == 0)
+                return json_integer(iv);
+        } else if (tag_is(tag, "float")) {
+            if (parse_go_int(s, n, &iv, &uv) == 0)
+                return json_real((double)iv);
+            if (parse_float(s, n, &fv) == 0)
+                return json_real(fv);
+        } else if (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
+            /* local tags (!Ref ...) carry no type for interface{}: resolve the text */
+            return resolve_plain(s, n, r->name, &ev->start_mark);
+        } else {
+            return json_stringn(s, n);
+        }
+        pl_error_set(PL_EINVALID, "%s:%zu:%zu: cannot decode %.*s as %s", r->name,
+                     ev->start_mark.line + 1, ev->start_mark.column + 1, (int)(n > 40 ? 40 : n), s,
+                     tag);
+        return NULL;
+    }
+    if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || tag)
+        return json_stringn(s, n);
+    return resolve_plain(s, n, r->name, &ev->start_mark);
+}
+
+static size_t count_nodes(const json_t *j)
+{
+    size_t n = 1;
+    const char *k;
+    json_t *v;
+    size_t i;
+
+    if (json_is_object(j)) {
+        json_object_foreach((json_t *)j, k, v) n += count_nodes(v);
+    } else if (json_is_array(j)) {
+        json_array_foreach(j, i, v) n += count_nodes(v);
+    }
+    return n;
+}
+
+static int register_anchor(reader *r, char *name, json_t *node)
+{
+    anchor_ent *e;
+
+    /* a later anchor of the same name shadows the earlier one */
+    for (size_t i = 0; i < r->nanchors; i++) {
+        if (!strcmp(r->anchors[i].name, name)) {
+            json_decref(r->anchors[i].node);
+            r->anchors[i].node = json_incref(node); /* held by the anchor table */
+            r->anchors[i].count = count_nodes(node);
+            pl_free(name);
+            return 0;
+        }
+    }
+    if (r->nanchors == r->anchors_cap) {
+        size_t cap = r->anchors_cap ? r->anchors_cap * 2 : 8;
+        anchor_ent *p = pl_realloc(r->anchors, cap * sizeof(*p));
+        if (!p) {
+            pl_free(name);
+            return pl_error_set(PL_ENOMEM, "out of memory");
+        }
+        r->anchors = p;
+        r->anchors_cap = cap;
+    }
+    e = &r->anchors[r->nanchors++];
+    e->name = name;
+    e->node = json_incref(node); /* held by the anchor table */
+    e->count = count_nodes(node);
+    return 0;
+}
+
+static void reset_anchors(reader *r)
+{
+    for (size_t i = 0; i < r->nanchors; i++) {
+        pl_free(r->anchors[i].name);
+        json_decref(r->anchors[i].node);
+    }
+    r->nanchors = 0;
+}
+
+/* merge `src` mapping into `dst` without overriding keys already present (YAML merge key) */
+static int merge_into(reader *r, frame *f, json_t *src, const yaml_mark_t *m)
+{
+    const char *k;
+    json_t *v;
+    size_t i;
+
+    if (json_is_array(src)) {
+        json_array_foreach(src, i, v) {
+            if (!json_is_object(v))
+                goto bad;
+            if (merge_into(r, f, v, m) < 0)
+                return PL_EINVALID;
+        }
+        return 0;
+    }
+    if (!json_is_object(src))
+        goto bad;
+    json_object_foreach(src, k, v) {
+        if (!json_object_get(f->node, k) && json_object_set(f->node, k, v) < 0)
+            return pl_error_set(PL_ENOMEM, "out of memory");
+    }
+    return 0;
+bad:
+    return pl_error_set(PL_EINVALID, "%s:%zu:%zu: map merge requires map or sequence of maps as the value",
+                        r->name, m->line + 1, m->column + 1);
+}
+
+/* Attach a completed node (reference consumed) to the parent frame or the document. */
+static int attach(reader *r, json_t *node, const yaml_mark_t *m, int is_scalar_key_candidate,
+                  yaml_event_t *ev)
+{
+    frame *f;
+    int error = 0;
+
+    if (r->depth == 0) {
+        r->doc = node;
+        return 0;
+    }
+    f = &r->stack[r->depth - 1];
+    if (json_is_array(f->node)) {
+        if (json_array_append_new(f->node, node) < 0)
+            return pl_error_set(PL_ENOMEM, "out of memory");
+        return 0;
+    }
+    /* mapping */
+    if (!f->key) {
+        /* this node is a key: mappings use the key's source text */
+        if (is_scalar_key_candidate) {
+            f->key = pl_strndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
+            f->key_is_merge = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+                              !strcmp(f->key, "<<") && !ev->data.scalar.tag;
+        } else if (json_is_string(node)) {
+            f->key = pl_strdup(json_string_value(node));
+            f->key_is_merge = 0;
+        } else if (json_is_integer(node)) {
+            char tmp[32];
+            snprintf(tmp, sizeof(tmp), "%lld", json_integer_value(node));
+            f->key = pl_strdup(tmp);
+            f->key_is_merge = 0;
+        } else {
+            json_decref(node);
+            return pl_error_set(PL_EINVALID, "%s:%zu:%zu: mapping keys must be scalars", r->name,
+                                m->line + 1, m->column + 1);
+        }
+        f->key_line = m->line;
+        f->key_col = m->column;
+        json_decref(node);
+        return f->key ? 0 : pl_error_set(PL_ENOMEM, "out of memory");
+    }
+    if (f->key_is_merge) {
+        if (!f->explicit_keys) {
+            const char *k;
+            json_t *v;
+            f->explicit_keys = json_object();
+            json_object_foreach(f->node, k, v) json_object_set_new(f->explicit_keys, k, json_true());
+        }
+        error = merge_into(r, f, node, m);
+        json_decref(node);
+    } else {
+        json_t *prev = json_object_get(f->node, f->key);
+        if (prev && (!f->explicit_keys || json_object_get(f->explicit_keys, f->key))) {
+            error = pl_error_set(PL_EINVALID, "%s:%zu:%zu: mapping key \"%s\" already defined",
+                                 r->name, f->key_line + 1, f->key_col + 1, f->key);
+            json_decref(node);
+        } else {
+            if (f->explicit_keys)
+                json_object_set_new(f->explicit_keys, f->key, json_true());
+            if (json_object_set_new(f->node, f->key, node) < 0)
+                error = pl_error_set(PL_ENOMEM, "out of memory");
+        }
+    }
+    pl_free(f->key);
+    f->key = NULL;
+    return error;
+}
+
+static int push(reader *r, json_t *node, yaml_char_t *anchor, const yaml_mark_t *m)
+{
+    frame *f;
+
+    if (r->depth >= MAX_DEPTH) {
+        json_decref(node);
+        return pl_error_set(PL_ETOOBIG, "%s:%zu:%zu: nesting deeper than %d levels", r->name,
+                            m->line + 1, m->column + 1, MAX_DEPTH);
+    }
+    if (r->depth == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 32;
+        frame *p = pl_realloc(r->stack, cap * sizeof(*p));
+        if (!p) {
+            json_decref(node);
+            return pl_error_set(PL_ENOMEM, "out of memory");
+        }
+        r->stack = p;
+        r->cap = cap;
+    }
+    f = &r->stack[r->depth++];
+    memset(f, 0, sizeof(*f));
+    f->node = node;
+    f->anchor = anchor ? pl_strdup((const char *)anchor) : NULL;
+    return 0;
+}
+
+static void unwind(reader *r)
+{
+    while (r->depth) {
+        frame *f = &r->stack[--r->depth];
+        json_decref(f->node);
+        json_decref(f->explicit_keys);
+        pl_free(f->key);
+        pl_free(f->anchor);
+    }
+}
+
+static int fail_parser(reader *r, yaml_parser_t *p)
+{
+    const yaml_mark_t *m = p->problem ? &p->problem_mark : &p->context_mark;
+    return pl_error_set(PL_EINVALID, "%s:%zu:%zu: %s%s%s", r->name, m->line + 1, m->column + 1,
+                        p->problem ? p->problem : "invalid YAML", p->context ? " " : "",
+                        p->context ? p->context : "");
+}
+
+int pl_yaml_parse(json_t **out, const char *data, size_t len, const char *name,
+                  const pl_yaml_opts *opts)
+{
+    yaml_parser_t parser;
+    yaml_event_t ev;
+    reader r;
+    int error = 0, done = 0;
+    size_t max_bytes = opts && opts->max_bytes ? opts->max_bytes : DEFAULT_MAX_BYTES;
+
+    *out = NULL;
+    memset(&r, 0, sizeof(r));
+    r.name = name ? name : "<input>";
+    r.max_alias_nodes = opts && opts->max_nodes ? opts->max_nodes : DEFAULT_MAX_ALIAS_NODES;
+    if (len > max_bytes)
+        return pl_error_set(PL_ETOOBIG, "%s: larger than %zu bytes", r.name, max_bytes);
+    if (!(r.docs = json_array()))
+        return pl_error_set(PL_ENOMEM, "out of memory");
+    if (!yaml_parser_initialize(&parser)) {
+        json_decref(r.docs);
+        return pl_error_set(PL_ENOMEM, "out of memory");
+    }
+    yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
+
+    while (!done && error == 0) {
+        if (!yaml_parser_parse(&parser, &ev)) {
+            error = fail_parser(&r, &parser);
+            break;
+        }
+        switch (ev.type) {
+        case YAML_STREAM_END_EVENT:
+            done = 1;
+            break;
+        case YAML_DOCUMENT_START_EVENT:
+            r.doc = NULL;
+            reset_anchors(&r);
+            break;
+        case YAML_DOCUMENT_END_EVENT:
+            /* empty and null documents are not resources */
+            if (r.doc && !json_is_null(r.doc)) {
+                if (json_array_append_new(r.docs, r.doc) < 0)
+                    error = pl_error_set(PL_ENOMEM, "out of memory");
+            } else {
+                json_decref(r.doc);
+            }
+            r.doc = NULL;
+            break;
+        case YAML_MAPPING_START_EVENT:
+        case YAML_SEQUENCE_START_EVENT: {
+            int is_map = ev.type == YAML_MAPPING_START_EVENT;
+            json_t *node = is_map ? json_object() : json_array();
+            if (!node) {
+                error = pl_error_set(PL_ENOMEM, "out of memory");
+                break;
+            }
+            error = push(&r, node,
+                         is_map ? ev.data.mapping_start.anchor : ev.data.sequence_start.anchor,
+                         &ev.start_mark);
+            break;
+        }
+        case YAML_MAPPING_END_EVENT:
+        case YAML_SEQUENCE_END_EVENT: {
+            frame f = r.stack[--r.depth];
+            json_decref(f.explicit_keys);
+            pl_free(f.key);
+            if (f.anchor)
+                error = register_anchor(&r, f.anchor, f.node);
+            if (error == 0)
+                error = attach(&r, f.node, &ev.start_mark, 0, &ev);
+            else
+                json_decref(f.node);
+            break;
+        }
+        case YAML_SCALAR_EVENT: {
+            json_t *node;
+            frame *f = r.depth ? &r.stack[r.depth - 1] : NULL;
+            int is_key = f && json_is_object(f->node) && !f->key;
+            /* keys keep their text; build a cheap placeholder for them */
+            node = is_key ? json_null() : make_scalar(&r, &ev);
+            if (!node) {
+                error = pl_error_last()->code ? pl_error_last()->code : PL_ENOMEM;
+                break;
+            }
+            if (ev.data.scalar.anchor && !is_key) {
+                error = register_anchor(&r, pl_strdup((const char *)ev.data.scalar.anchor), node);
+                if (error < 0) {
+                    json_decref(node);
+                    break;
+                }
+            }
+            error = attach(&r, node, &ev.start_mark, is_key, &ev);
+            break;
+        }
+        case YAML_ALIAS_EVENT: {
+            anchor_ent *a = NULL;
+            json_t *copy;
+            for (size_t i = 0; i < r.nanchors; i++)
+                if (!strcmp(r.anchors[i].name, (const char *)ev.data.alias.anchor))
+                    a = &r.anchors[i];
+            if (!a) {
+                error = pl_error_set(PL_EINVALID, "%s:%zu:%zu: unknown anchor '%s' referenced",
+                                     r.name, ev.start_mark.line + 1, ev.start_mark.column + 1,
+                                     (const char *)ev.data.alias.anchor);
+                break;
+            }
+            r.alias_nodes += a->count;
+            if (r.alias_nodes > r.max_alias_nodes) {
+                error = pl_error_set(PL_ETOOBIG,
+                                     "%s:%zu:%zu: YAML aliases expand to more than %zu nodes "
+                                     "(alias bomb?)",
+                                     r.name, ev.start_mark.line + 1, ev.start_mark.column + 1,
+                                     r.max_alias_nodes);
+                break;
+            }
+            {
+                frame *f = r.depth ? &r.stack[r.depth - 1] : NULL;
+                if (f && json_is_object(f->node) && !f->key && json_is_string(a->node)) {
+                    /* alias used as a key */
+                    f->key = pl_strdup(json_string_value(a->node));
+                    f->key_is_merge = 0;
+                    f->key_line = ev.start_mark.line;
+                    f->key_col = ev.start_mark.column;
+                    break;
+                }
+            }
+            copy = json_deep_copy(a->node);
+            if (!copy) {
+                error = pl_error_set(PL_ENOMEM, "out of memory");
+                break;
+            }
+            error = attach(&r, copy, &ev.start_mark, 0, &ev);
+            break;
+        }
+        default:
+            break;
+        }
+        yaml_event_delete(&ev);
+    }
+
+    unwind(&r);
+    reset_anchors(&r);
+    pl_free(r.anchors);
+    pl_free(r.stack);
+    yaml_parser_delete(&parser);
+    if (error < 0) {
+        json_decref(r.doc);
+        json_decref(r.docs);
+        return error;
+    }
+    *out = r.docs;
+    return 0;
+}

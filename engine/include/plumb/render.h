@@ -1,0 +1,58 @@
+/*
+ * plumb/render.h - the renderer interface: a directory in, an ordered list of objects out.
+ *
+ * Renderers are pure functions of the files they read through a pl_fs: they never talk to
+ * Git or Kubernetes. Anything remote (kustomize git URLs) is delegated to a callback the host
+ * provides (engine/cli wires it to engine/source).
+ */
+#ifndef PLUMB_RENDER_H
+#define PLUMB_RENDER_H
+
+#include "plumb/core.h"
+#include "plumb/fs.h"
+
+typedef enum { PL_REORDER_LEGACY = 0, PL_REORDER_NONE = 1, PL_REORDER_UNSET = 2 } pl_reorder;
+typedef enum { PL_LOAD_ROOT_ONLY = 0, PL_LOAD_NONE = 1 } pl_load_restrictor;
+
+/**
+ * Materialise a remote kustomize resource (git URL) as a local directory.
+ * `*out_dir` is owned by the caller. Return PL_ENOTFOUND/PL_EUNAVAIL with a message.
+ */
+typedef int (*pl_fetch_remote_fn)(char **out_dir, const char *url, void *payload);
+
+typedef struct pl_render_opts {
+    unsigned int version;
+    pl_reorder reorder;           /* --reorder; UNSET lets sortOptions decide (legacy default) */
+    pl_load_restrictor restrictor; /* --load-restrictor */
+    int add_managedby_label;      /* --enable-managedby-label */
+    pl_fetch_remote_fn fetch_remote; /* NULL: remote resources are an error */
+    void *fetch_payload;
+} pl_render_opts;
+#define PL_RENDER_OPTS_INIT {1, PL_REORDER_UNSET, PL_LOAD_ROOT_ONLY, 0, NULL, NULL}
+
+/**
+ * kustomize build of the kustomization in `dir` (absolute path in `fs`).
+ * `*out` is a JSON array of objects in output order (owned by the caller).
+ * Errors: PL_ENOTFOUND (missing file), PL_EINVALID (bad input), PL_ETOOBIG; the message
+ * names the file.
+ */
+int pl_kustomize_build(json_t **out, pl_fs *fs, const char *dir, const pl_render_opts *opts);
+
+/** 1 if `dir` holds a kustomization file (kustomization.yaml|.yml|Kustomization). */
+int pl_kustomize_detect(pl_fs *fs, const char *dir);
+
+typedef struct pl_plain_opts {
+    unsigned int version;
+    int recurse;           /* descend into sub-directories (Argo CD directory.recurse) */
+    const char *include;   /* glob(s) "{a,b}" on the relative path; NULL = all */
+    const char *exclude;   /* glob(s); NULL = none */
+} pl_plain_opts;
+#define PL_PLAIN_OPTS_INIT {1, 0, NULL, NULL}
+
+/**
+ * Plain manifests: a file, or every .yaml, .yml and .json file in a directory (sorted by path).
+ * `*out` is a JSON array of objects (owned). Lists (kind: List / *List) are flattened.
+ */
+int pl_plain_render(json_t **out, pl_fs *fs, const char *path, const pl_plain_opts *opts);
+
+#endif
