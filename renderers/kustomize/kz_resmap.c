@@ -6,9 +6,9 @@
 
 #include "kz.h"
 
-kz_res *kz_res_new_take(json_t *obj)
+pl_kz_res *pl_kz_res_new_take(json_t *obj)
 {
-    kz_res *r = pl_calloc(1, sizeof(*r));
+    pl_kz_res *r = pl_calloc(1, sizeof(*r));
     if (!r) {
         json_decref(obj);
         return NULL;
@@ -17,9 +17,9 @@ kz_res *kz_res_new_take(json_t *obj)
     return r;
 }
 
-kz_res *kz_res_copy(const kz_res *src)
+pl_kz_res *pl_kz_res_copy(const pl_kz_res *src)
 {
-    kz_res *r = pl_calloc(1, sizeof(*r));
+    pl_kz_res *r = pl_calloc(1, sizeof(*r));
     if (!r)
         return NULL;
     *r = *src;
@@ -28,13 +28,13 @@ kz_res *kz_res_copy(const kz_res *src)
     r->ref_var_names = src->ref_var_names ? json_deep_copy(src->ref_var_names) : NULL;
     r->origin = src->origin ? json_deep_copy(src->origin) : NULL;
     if (!r->obj) {
-        kz_res_free(r);
+        pl_kz_res_free(r);
         return NULL;
     }
     return r;
 }
 
-void kz_res_free(kz_res *r)
+void pl_kz_res_free(pl_kz_res *r)
 {
     if (!r)
         return;
@@ -45,28 +45,28 @@ void kz_res_free(kz_res *r)
     pl_free(r);
 }
 
-void kz_resmap_init(kz_resmap *m)
+void pl_kz_resmap_init(pl_kz_resmap *m)
 {
     memset(m, 0, sizeof(*m));
 }
 
-void kz_resmap_dispose(kz_resmap *m)
+void pl_kz_resmap_dispose(pl_kz_resmap *m)
 {
     for (size_t i = 0; i < m->n; i++)
-        kz_res_free(m->v[i]);
+        pl_kz_res_free(m->v[i]);
     pl_free(m->v);
     memset(m, 0, sizeof(*m));
 }
 
-int kz_resmap_append(kz_resmap *m, kz_res *r)
+int pl_kz_resmap_append(pl_kz_resmap *m, pl_kz_res *r)
 {
     if (!r)
         return pl_error_set(PL_ENOMEM, "out of memory");
     if (m->n == m->cap) {
         size_t cap = m->cap ? m->cap * 2 : 16;
-        kz_res **p = pl_realloc(m->v, cap * sizeof(*p));
+        pl_kz_res **p = pl_realloc(m->v, cap * sizeof(*p));
         if (!p) {
-            kz_res_free(r);
+            pl_kz_res_free(r);
             return pl_error_set(PL_ENOMEM, "out of memory");
         }
         m->v = p;
@@ -76,20 +76,20 @@ int kz_resmap_append(kz_resmap *m, kz_res *r)
     return 0;
 }
 
-void kz_resmap_remove(kz_resmap *m, size_t i)
+void pl_kz_resmap_remove(pl_kz_resmap *m, size_t i)
 {
     if (i >= m->n)
         return;
-    kz_res_free(m->v[i]);
+    pl_kz_res_free(m->v[i]);
     memmove(&m->v[i], &m->v[i + 1], (m->n - i - 1) * sizeof(*m->v));
     m->n--;
 }
 
-int kz_resmap_copy(kz_resmap *out, const kz_resmap *src)
+int pl_kz_resmap_copy(pl_kz_resmap *out, const pl_kz_resmap *src)
 {
     int error;
     for (size_t i = 0; i < src->n; i++)
-        if ((error = kz_resmap_append(out, kz_res_copy(src->v[i]))) < 0)
+        if ((error = pl_kz_resmap_append(out, pl_kz_res_copy(src->v[i]))) < 0)
             return error;
     return 0;
 }
@@ -100,29 +100,29 @@ static const char *str_or_empty(const json_t *o, const char *a, const char *b)
     return s ? s : "";
 }
 
-const char *kz_res_kind(const kz_res *r)
+const char *pl_kz_res_kind(const pl_kz_res *r)
 {
     return str_or_empty(r->obj, "kind", NULL);
 }
 
-const char *kz_res_name(const kz_res *r)
+const char *pl_kz_res_name(const pl_kz_res *r)
 {
     return str_or_empty(r->obj, "metadata", "name");
 }
 
-const char *kz_res_namespace(const kz_res *r)
+const char *pl_kz_res_namespace(const pl_kz_res *r)
 {
     return str_or_empty(r->obj, "metadata", "namespace");
 }
 
-const char *kz_res_api_version(const kz_res *r)
+const char *pl_kz_res_api_version(const pl_kz_res *r)
 {
     return str_or_empty(r->obj, "apiVersion", NULL);
 }
 
-void kz_res_group(const kz_res *r, char *buf, size_t bufsz)
+void pl_kz_res_group(const pl_kz_res *r, char *buf, size_t bufsz)
 {
-    const char *av = kz_res_api_version(r);
+    const char *av = pl_kz_res_api_version(r);
     const char *slash = strchr(av, '/');
     size_t n = slash ? (size_t)(slash - av) : 0;
     if (n >= bufsz)
@@ -131,12 +131,12 @@ void kz_res_group(const kz_res *r, char *buf, size_t bufsz)
     buf[n] = '\0';
 }
 
-const char *kz_res_annotation(const kz_res *r, const char *key)
+const char *pl_kz_res_annotation(const pl_kz_res *r, const char *key)
 {
     return pl_json_str(r->obj, "metadata", "annotations", key, NULL);
 }
 
-int kz_res_set_annotation(kz_res *r, const char *key, const char *value)
+int pl_kz_res_set_annotation(pl_kz_res *r, const char *key, const char *value)
 {
     json_t *ann;
 
@@ -158,9 +158,9 @@ int kz_res_set_annotation(kz_res *r, const char *key, const char *value)
 }
 
 /* append ",value" (or "value") to a comma-separated build annotation */
-static int append_list_annotation(kz_res *r, const char *key, const char *value)
+static int append_list_annotation(pl_kz_res *r, const char *key, const char *value)
 {
-    const char *cur = kz_res_annotation(r, key);
+    const char *cur = pl_kz_res_annotation(r, key);
     pl_buf b = PL_BUF_INIT;
     int error;
 
@@ -168,18 +168,18 @@ static int append_list_annotation(kz_res *r, const char *key, const char *value)
         pl_buf_printf(&b, "%s,%s", cur, value);
     else
         pl_buf_puts(&b, value);
-    error = kz_res_set_annotation(r, key, b.ptr ? b.ptr : "");
+    error = pl_kz_res_set_annotation(r, key, b.ptr ? b.ptr : "");
     pl_buf_dispose(&b);
     return error;
 }
 
-int kz_res_store_previous_id(kz_res *r)
+int pl_kz_res_store_previous_id(pl_kz_res *r)
 {
     int error;
-    if ((error = append_list_annotation(r, KZ_ANN_PREV_NAMES, kz_res_name(r))) < 0 ||
-        (error = append_list_annotation(r, KZ_ANN_PREV_KINDS, kz_res_kind(r))) < 0 ||
-        (error = append_list_annotation(r, KZ_ANN_PREV_NAMESPACES,
-                                        *kz_res_namespace(r) ? kz_res_namespace(r) : "default")) < 0)
+    if ((error = append_list_annotation(r, PL_KZ_ANN_PREV_NAMES, pl_kz_res_name(r))) < 0 ||
+        (error = append_list_annotation(r, PL_KZ_ANN_PREV_KINDS, pl_kz_res_kind(r))) < 0 ||
+        (error = append_list_annotation(r, PL_KZ_ANN_PREV_NAMESPACES,
+                                        *pl_kz_res_namespace(r) ? pl_kz_res_namespace(r) : "default")) < 0)
         return error;
     return 0;
 }
@@ -201,11 +201,11 @@ static json_t *split_csv(const char *s)
     return a;
 }
 
-json_t *kz_res_previous_ids(const kz_res *r)
+json_t *pl_kz_res_previous_ids(const pl_kz_res *r)
 {
-    json_t *names = split_csv(kz_res_annotation(r, KZ_ANN_PREV_NAMES));
-    json_t *kinds = split_csv(kz_res_annotation(r, KZ_ANN_PREV_KINDS));
-    json_t *nss = split_csv(kz_res_annotation(r, KZ_ANN_PREV_NAMESPACES));
+    json_t *names = split_csv(pl_kz_res_annotation(r, PL_KZ_ANN_PREV_NAMES));
+    json_t *kinds = split_csv(pl_kz_res_annotation(r, PL_KZ_ANN_PREV_KINDS));
+    json_t *nss = split_csv(pl_kz_res_annotation(r, PL_KZ_ANN_PREV_NAMESPACES));
     json_t *out = json_array();
     size_t n = json_array_size(names);
 
@@ -225,19 +225,19 @@ json_t *kz_res_previous_ids(const kz_res *r)
     return out;
 }
 
-long kz_resmap_find(const kz_resmap *m, const char *group, const char *version, const char *kind,
+long pl_kz_resmap_find(const pl_kz_resmap *m, const char *group, const char *version, const char *kind,
                     const char *ns, const char *name)
 {
     char g[256];
     for (size_t i = 0; i < m->n; i++) {
-        const kz_res *r = m->v[i];
-        const char *av = kz_res_api_version(r);
+        const pl_kz_res *r = m->v[i];
+        const char *av = pl_kz_res_api_version(r);
         const char *slash = strchr(av, '/');
-        if (strcmp(kz_res_kind(r), kind) || strcmp(kz_res_name(r), name))
+        if (strcmp(pl_kz_res_kind(r), kind) || strcmp(pl_kz_res_name(r), name))
             continue;
-        if (strcmp(kz_res_namespace(r), ns ? ns : ""))
+        if (strcmp(pl_kz_res_namespace(r), ns ? ns : ""))
             continue;
-        kz_res_group(r, g, sizeof(g));
+        pl_kz_res_group(r, g, sizeof(g));
         if (group && strcmp(g, group))
             continue;
         if (version && *version && strcmp(slash ? slash + 1 : av, version))

@@ -1,7 +1,7 @@
 /* kz_smp.c - placeholder: implemented by its owner. */
 #include "kz.h"
 
-int kz_smp_apply(json_t **target, const json_t *patch, const json_t *openapi)
+int pl_kz_smp_apply(json_t **target, const json_t *patch, const json_t *openapi)
 {
     (void)target; (void)patch; (void)openapi;
     return pl_error_set(PL_EINVALID, "not implemented: %s", __func__);
