@@ -1,27 +1,1237 @@
-/* kz_build.c - kustomization loader and accumulation (being written). */
+/*
+ * kz_build.c - `kustomize build`: load a kustomization, accumulate its resources, run its
+ * generators and transformers, and finish the top-level build (hash suffixes, back
+ * references, vars, local-config removal, sort, build-annotation cleanup).
+ *
+ * The order of operations is kustomize's (api/internal/target/kusttarget.go):
+ *   resources -> configurations -> crds -> generators -> components -> transformers ->
+ *   vars merge; then, for the top-level kustomization only: hash suffixes, name back
+ *   references, vars resolution, local-config removal, sort, cleanup.
+ * Builtin transformers run in kustomize's fixed order (kusttarget_configplugin.go):
+ *   patchesStrategicMerge, patches, namespace, prefix, suffix, labels (+commonLabels),
+ *   commonAnnotations, patchesJson6902, replicas, images, replacements; then the
+ *   `transformers:` field.
+ *
+ * What it does not do: any transformation itself (kz_builtins.c and friends), fetching
+ * remote bases (the host's fetch_remote callback), printing.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "kz.h"
 
-int pl_kustomize_detect(pl_fs *fs, const char *dir)
+#define MAX_DEPTH 64
+
+static const char *const kust_file_names[] = {"kustomization.yaml", "kustomization.yml",
+                                              "Kustomization"};
+
+static const char *const known_fields[] = {
+    "apiVersion", "kind", "metadata", "openapi", "namePrefix", "nameSuffix", "namespace",
+    "commonLabels", "labels", "commonAnnotations", "patchesStrategicMerge", "patchesJson6902",
+    "patches", "images", "imageTags", "replacements", "replicas", "vars", "sortOptions",
+    "resources", "components", "crds", "bases", "configMapGenerator", "secretGenerator",
+    "helmGlobals", "helmCharts", "helmChartInflationGenerator", "generatorOptions",
+    "configurations", "generators", "transformers", "validators", "inventory",
+    "buildMetadata", NULL};
+
+typedef struct build {
+    pl_fs *fs;
+    const pl_render_opts *opts;
+    const char *visited[MAX_DEPTH]; /* roots of the kustomizations being built (cycle check) */
+    size_t depth;
+    json_t *build_metadata; /* borrowed: the top kustomization's buildMetadata */
+    json_t *openapi;        /* owned: the custom schema in force (kustomize keeps it global) */
+    const char *top_dir;
+} build;
+
+typedef struct accum {
+    pl_kz_resmap rm;
+    pl_kz_tconfig *tc;
+    json_t *vars; /* owned array */
+} accum;
+
+static int build_dir(build *b, accum *ra, const char *dir, int is_component, json_t *origin_path,
+                     json_t **sort_options);
+
+/* ---- small helpers ------------------------------------------------------------------------ */
+
+static int accum_init(accum *a)
 {
-    (void)fs; (void)dir;
-    return 1;
+    int error;
+    pl_kz_resmap_init(&a->rm);
+    a->vars = json_array();
+    if ((error = pl_kz_tconfig_default(&a->tc)) < 0)
+        return error;
+    return a->vars ? 0 : pl_error_set(PL_ENOMEM, "out of memory");
 }
 
-int pl_kustomize_build(json_t **out, pl_fs *fs, const char *dir, const pl_render_opts *opts)
+static void accum_dispose(accum *a)
 {
-    (void)fs; (void)opts;
-    *out = NULL;
-    return pl_error_set(PL_EINVALID, "%s: not implemented", dir);
+    pl_kz_resmap_dispose(&a->rm);
+    pl_kz_tconfig_free(a->tc);
+    json_decref(a->vars);
+    a->tc = NULL;
+    a->vars = NULL;
 }
+
+static int has_build_metadata(const build *b, const char *opt)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(b->build_metadata, i, v) {
+        if (json_is_string(v) && !strcmp(json_string_value(v), opt))
+            return 1;
+    }
+    return 0;
+}
+
+/* Two ids are the same resource (kustomize ResId.Equals: "" and "default" namespaces match). */
+static int ns_equal(const char *a, const char *b)
+{
+    if (!*a)
+        a = "default";
+    if (!*b)
+        b = "default";
+    return !strcmp(a, b);
+}
+
+static int same_id(const pl_kz_res *x, const pl_kz_res *y)
+{
+    char gx[256], gy[256];
+    if (strcmp(pl_kz_res_kind(x), pl_kz_res_kind(y)) || strcmp(pl_kz_res_name(x), pl_kz_res_name(y)))
+        return 0;
+    pl_kz_res_group(x, gx, sizeof(gx));
+    pl_kz_res_group(y, gy, sizeof(gy));
+    if (strcmp(gx, gy))
+        return 0;
+    {
+        const char *vx = strchr(pl_kz_res_api_version(x), '/');
+        const char *vy = strchr(pl_kz_res_api_version(y), '/');
+        vx = vx ? vx + 1 : pl_kz_res_api_version(x);
+        vy = vy ? vy + 1 : pl_kz_res_api_version(y);
+        if (strcmp(vx, vy))
+            return 0;
+    }
+    return ns_equal(pl_kz_res_namespace(x), pl_kz_res_namespace(y));
+}
+
+static void format_id(pl_buf *out, const pl_kz_res *r)
+{
+    char g[256];
+    const char *av = pl_kz_res_api_version(r);
+    const char *slash = strchr(av, '/');
+    pl_kz_res_group(r, g, sizeof(g));
+    pl_buf_printf(out, "%s%s%s.%s/%s.%s", g, *g ? "_" : "", slash ? slash + 1 : av,
+                  pl_kz_res_kind(r), pl_kz_res_name(r),
+                  *pl_kz_res_namespace(r) ? pl_kz_res_namespace(r) : "[noNs]");
+}
+
+/* Append with kustomize's id-conflict check (resWrangler.Append). */
+static int append_checked(pl_kz_resmap *m, pl_kz_res *r)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        if (same_id(m->v[i], r)) {
+            pl_buf b = PL_BUF_INIT;
+            format_id(&b, r);
+            pl_error_set(PL_EINVALID, "may not add resource with an already registered id: %s",
+                         b.ptr ? b.ptr : "?");
+            pl_buf_dispose(&b);
+            pl_kz_res_free(r);
+            return PL_EINVALID;
+        }
+    }
+    return pl_kz_resmap_append(m, r);
+}
+
+static int append_all(pl_kz_resmap *dst, pl_kz_resmap *src)
+{
+    int error = 0;
+    size_t i;
+    for (i = 0; i < src->n; i++) {
+        pl_kz_res *r = src->v[i];
+        src->v[i] = NULL;
+        if ((error = append_checked(dst, r)) < 0) {
+            i++;
+            break;
+        }
+    }
+    for (; i < src->n; i++)
+        pl_kz_res_free(src->v[i]);
+    src->n = 0;
+    return error;
+}
+
+/* ---- file loading with the load restrictor ------------------------------------------------- */
 
 int pl_kz_load_file(const pl_kz_ctx *ctx, const char *rel, pl_buf *out, char **out_path)
 {
-    (void)ctx; (void)rel; (void)out; (void)out_path;
-    return pl_error_set(PL_EINVALID, "not implemented");
+    char *path = NULL, *real = NULL;
+    int error;
+
+    if (out_path)
+        *out_path = NULL;
+    if (!rel || !*rel)
+        return pl_error_set(PL_EINVALID, "%s: empty file path", ctx->dir);
+    if (!(path = pl_path_join(ctx->dir, rel)))
+        return pl_error_set(PL_ENOMEM, "out of memory");
+    if (pl_fs_kind_of(ctx->fs, path) != PL_FS_FILE) {
+        error = pl_error_set(PL_ENOTFOUND, "%s: no such file (named in %s)", path,
+                             ctx->origin_path ? ctx->origin_path : ctx->dir);
+        goto done;
+    }
+    if (ctx->opts->restrictor == PL_LOAD_ROOT_ONLY) {
+        if ((error = pl_fs_realpath(ctx->fs, path, &real)) < 0)
+            goto done;
+        if (!pl_path_within(real, ctx->root)) {
+            error = pl_error_set(PL_EINVALID,
+                                 "security; file '%s' is not in or below '%s' (load restrictor "
+                                 "LoadRestrictionsRootOnly)",
+                                 real, ctx->root);
+            goto done;
+        }
+    }
+    if ((error = pl_fs_read(ctx->fs, path, out)) < 0)
+        goto done;
+    if (out_path) {
+        *out_path = path;
+        path = NULL;
+    }
+done:
+    pl_free(path);
+    pl_free(real);
+    return error;
 }
 
 int pl_kz_load_yaml(const pl_kz_ctx *ctx, const char *rel, json_t **out)
 {
-    (void)ctx; (void)rel; (void)out;
-    return pl_error_set(PL_EINVALID, "not implemented");
+    pl_buf buf = PL_BUF_INIT;
+    char *path = NULL;
+    int error;
+
+    *out = NULL;
+    if ((error = pl_kz_load_file(ctx, rel, &buf, &path)) < 0)
+        goto done;
+    error = pl_yaml_parse(out, buf.ptr, buf.len, path, NULL);
+done:
+    pl_buf_dispose(&buf);
+    pl_free(path);
+    return error;
+}
+
+/* ---- kustomization file ------------------------------------------------------------------- */
+
+int pl_kustomize_detect(pl_fs *fs, const char *dir)
+{
+    for (size_t i = 0; i < sizeof(kust_file_names) / sizeof(*kust_file_names); i++) {
+        char *p = pl_path_join(dir, kust_file_names[i]);
+        int found = p && pl_fs_kind_of(fs, p) == PL_FS_FILE;
+        pl_free(p);
+        if (found)
+            return 1;
+    }
+    return 0;
+}
+
+static int check_string_list(const json_t *k, const char *field, const char *file)
+{
+    json_t *v = json_object_get(k, field), *e;
+    size_t i;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_array(v))
+        return pl_error_set(PL_EINVALID, "%s: field %s must be a list of strings", file, field);
+    json_array_foreach(v, i, e) {
+        if (!json_is_string(e))
+            return pl_error_set(PL_EINVALID, "%s: %s[%zu] must be a string", file, field, i);
+    }
+    return 0;
+}
+
+static int check_string_map(json_t *k, const char *field, const char *file)
+{
+    json_t *v = json_object_get(k, field), *e;
+    const char *key;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_object(v))
+        return pl_error_set(PL_EINVALID, "%s: field %s must be a map of strings", file, field);
+    json_object_foreach(v, key, e) {
+        /* sigs.k8s.io/yaml converts scalars to the string a map[string]string wants */
+        if (json_is_integer(e)) {
+            char tmp[32];
+            snprintf(tmp, sizeof(tmp), "%lld", json_integer_value(e));
+            json_object_set_new(v, key, json_string(tmp));
+        } else if (json_is_boolean(e)) {
+            json_object_set_new(v, key, json_string(json_is_true(e) ? "true" : "false"));
+        } else if (json_is_null(e)) {
+            json_object_set_new(v, key, json_string(""));
+        } else if (!json_is_string(e)) {
+            return pl_error_set(PL_EINVALID, "%s: %s.%s must be a string", file, field, key);
+        }
+    }
+    return 0;
+}
+
+/* Load and validate the kustomization in dir. *out owned; *out_file owned path. */
+static int load_kustomization(build *b, const char *dir, json_t **out, char **out_file)
+{
+    char *found = NULL;
+    int matches = 0, error = 0;
+    pl_buf buf = PL_BUF_INIT;
+    json_t *docs = NULL, *k = NULL;
+    const char *key;
+    json_t *v;
+
+    *out = NULL;
+    *out_file = NULL;
+    for (size_t i = 0; i < sizeof(kust_file_names) / sizeof(*kust_file_names); i++) {
+        char *p = pl_path_join(dir, kust_file_names[i]);
+        if (p && pl_fs_kind_of(b->fs, p) == PL_FS_FILE) {
+            matches++;
+            pl_free(found);
+            found = p;
+        } else {
+            pl_free(p);
+        }
+    }
+    if (matches == 0) {
+        error = pl_error_set(PL_ENOTFOUND,
+                             "unable to find one of 'kustomization.yaml', 'kustomization.yml' or "
+                             "'Kustomization' in directory '%s'",
+                             dir);
+        goto done;
+    }
+    if (matches > 1) {
+        error = pl_error_set(PL_EINVALID, "found multiple kustomization files under: %s", dir);
+        goto done;
+    }
+    if ((error = pl_fs_read(b->fs, found, &buf)) < 0)
+        goto done;
+    if ((error = pl_yaml_parse(&docs, buf.ptr, buf.len, found, NULL)) < 0)
+        goto done;
+    k = json_array_get(docs, 0);
+    if (!k) {
+        error = pl_error_set(PL_EINVALID, "%s: kustomization.yaml is empty", found);
+        goto done;
+    }
+    if (!json_is_object(k)) {
+        error = pl_error_set(PL_EINVALID, "%s: kustomization must be a map", found);
+        goto done;
+    }
+    json_incref(k); /* held by *out */
+    json_object_foreach(k, key, v) {
+        int ok = 0;
+        for (int i = 0; known_fields[i]; i++)
+            if (!strcmp(known_fields[i], key))
+                ok = 1;
+        if (!ok) {
+            error = pl_error_set(PL_EINVALID, "%s: invalid kustomization: json: unknown field \"%s\"",
+                                 found, key);
+            goto fail;
+        }
+    }
+    {
+        const char *kind = pl_json_str(k, "kind", NULL);
+        const char *av = pl_json_str(k, "apiVersion", NULL);
+        int is_comp = kind && !strcmp(kind, "Component");
+        if (kind && *kind && strcmp(kind, "Kustomization") && !is_comp) {
+            error = pl_error_set(PL_EINVALID, "%s: kind should be Kustomization or Component", found);
+            goto fail;
+        }
+        if (av && *av &&
+            strcmp(av, is_comp ? "kustomize.config.k8s.io/v1alpha1" : "kustomize.config.k8s.io/v1beta1")) {
+            error = pl_error_set(PL_EINVALID, "%s: apiVersion for %s should be %s", found,
+                                 is_comp ? "Component" : "Kustomization",
+                                 is_comp ? "kustomize.config.k8s.io/v1alpha1"
+                                         : "kustomize.config.k8s.io/v1beta1");
+            goto fail;
+        }
+    }
+    {
+        size_t n = 0;
+        json_object_foreach(k, key, v) {
+            if (strcmp(key, "apiVersion") && strcmp(key, "kind") && strcmp(key, "metadata"))
+                n++;
+        }
+        if (n == 0) {
+            error = pl_error_set(PL_EINVALID, "%s: kustomization.yaml is empty", found);
+            goto fail;
+        }
+    }
+    if ((error = check_string_list(k, "resources", found)) < 0 ||
+        (error = check_string_list(k, "bases", found)) < 0 ||
+        (error = check_string_list(k, "components", found)) < 0 ||
+        (error = check_string_list(k, "crds", found)) < 0 ||
+        (error = check_string_list(k, "configurations", found)) < 0 ||
+        (error = check_string_list(k, "generators", found)) < 0 ||
+        (error = check_string_list(k, "transformers", found)) < 0 ||
+        (error = check_string_list(k, "validators", found)) < 0 ||
+        (error = check_string_list(k, "patchesStrategicMerge", found)) < 0 ||
+        (error = check_string_map(k, "commonLabels", found)) < 0 ||
+        (error = check_string_map(k, "commonAnnotations", found)) < 0)
+        goto fail;
+    {
+        json_t *ns = json_object_get(k, "namespace");
+        if (ns && !json_is_string(ns) && !json_is_null(ns)) {
+            error = pl_error_set(PL_EINVALID, "%s: namespace must be a string", found);
+            goto fail;
+        }
+    }
+    if (json_object_get(k, "helmCharts") || json_object_get(k, "helmChartInflationGenerator") ||
+        json_object_get(k, "helmGlobals")) {
+        error = pl_error_set(PL_EINVALID,
+                             "%s: helm charts (helmCharts/helmChartInflationGenerator) are not "
+                             "supported by plumb render",
+                             found);
+        goto fail;
+    }
+    *out = k;
+    *out_file = found;
+    found = NULL;
+    goto done;
+fail:
+    json_decref(k);
+done:
+    json_decref(docs);
+    pl_buf_dispose(&buf);
+    pl_free(found);
+    return error;
+}
+
+/* ---- resources ------------------------------------------------------------------------------ */
+
+static int looks_remote(const char *p)
+{
+    return strstr(p, "://") != NULL || !strncmp(p, "git@", 4) || !strncmp(p, "github.com/", 11) ||
+           !strncmp(p, "gitlab.com/", 11) || !strncmp(p, "bitbucket.org/", 14);
+}
+
+/*
+ * kustomize reads metadata.annotations as strings: a scalar like `port: 8080` comes out as
+ * "8080" (labels keep their type). The parser has already resolved the scalar, so the text is
+ * rebuilt from the value; forms like 0x10 or 1e3 are the known approximation.
+ */
+static void stringify_annotations(json_t *obj)
+{
+    json_t *ann = pl_json_path(obj, "metadata", "annotations", NULL);
+    const char *k;
+    json_t *v;
+    char tmp[64];
+
+    if (!json_is_object(ann))
+        return;
+    json_object_foreach(ann, k, v) {
+        if (json_is_integer(v)) {
+            snprintf(tmp, sizeof(tmp), "%lld", json_integer_value(v));
+            json_object_set_new(ann, k, json_string(tmp));
+        } else if (json_is_real(v)) {
+            snprintf(tmp, sizeof(tmp), "%.17g", json_real_value(v));
+            for (int p = 1; p <= 17; p++) {
+                snprintf(tmp, sizeof(tmp), "%.*g", p, json_real_value(v));
+                if (strtod(tmp, NULL) == json_real_value(v))
+                    break;
+            }
+            json_object_set_new(ann, k, json_string(tmp));
+        } else if (json_is_boolean(v)) {
+            json_object_set_new(ann, k, json_string(json_is_true(v) ? "true" : "false"));
+        }
+    }
+}
+
+/* Flatten `kind: *List` documents into their items (kustomize's resource factory). */
+static int add_docs(pl_kz_resmap *out, json_t *docs, const char *file)
+{
+    size_t i;
+    json_t *d;
+    int error;
+
+    json_array_foreach(docs, i, d) {
+        const char *kind;
+        json_t *items;
+        if (!json_is_object(d))
+            return pl_error_set(PL_EINVALID, "%s: document %zu is not a map", file, i + 1);
+        kind = pl_json_str(d, "kind", NULL);
+        items = json_object_get(d, "items");
+        if (kind && strlen(kind) >= 4 && !strcmp(kind + strlen(kind) - 4, "List") &&
+            (json_is_array(items) || !items)) {
+            if ((error = add_docs(out, items ? items : json_array(), file)) < 0)
+                return error;
+            continue;
+        }
+        if (!kind || !*kind)
+            return pl_error_set(PL_EINVALID, "%s: missing kind in object %zu", file, i + 1);
+        if (!pl_json_str(d, "metadata", "name", NULL) &&
+            !pl_json_str(d, "metadata", "generateName", NULL))
+            return pl_error_set(PL_EINVALID, "%s: missing metadata.name in object %s", file, kind);
+        stringify_annotations(d);
+        if ((error = append_checked(out, pl_kz_res_new_take(json_incref(d)))) < 0)
+            return pl_error_prefix("%s", file);
+    }
+    return 0;
+}
+
+static int set_origin_annotation(pl_kz_resmap *m, json_t *origin)
+{
+    pl_buf b = PL_BUF_INIT;
+    int error;
+    const char *k;
+    json_t *v;
+    static const char *const order[] = {"path", "repo", "ref", "configuredIn", NULL};
+
+    /* the value is YAML text as kustomize's Origin.String() writes it */
+    for (int i = 0; order[i]; i++) {
+        const char *s = pl_json_str(origin, order[i], NULL);
+        if (s && *s)
+            pl_buf_printf(&b, "%s: %s\n", order[i], s);
+    }
+    (void)k;
+    (void)v;
+    for (size_t i = 0; i < m->n; i++)
+        if ((error = pl_kz_res_set_annotation(m->v[i], "config.kubernetes.io/origin",
+                                              b.ptr ? b.ptr : "")) < 0)
+            break;
+    pl_buf_dispose(&b);
+    return 0;
+}
+
+static int accumulate_file(build *b, const pl_kz_ctx *ctx, pl_kz_resmap *into, const char *rel,
+                           json_t *origin_path)
+{
+    json_t *docs = NULL;
+    pl_kz_resmap tmp;
+    int error;
+
+    pl_kz_resmap_init(&tmp);
+    if ((error = pl_kz_load_yaml(ctx, rel, &docs)) < 0)
+        goto done;
+    if ((error = add_docs(&tmp, docs, rel)) < 0)
+        goto done;
+    if (has_build_metadata(b, "originAnnotations")) {
+        json_t *o = json_object();
+        char *p = pl_path_join(json_string_value(origin_path), rel);
+        char *clean = p && !strncmp(p, "./", 2) ? pl_strdup(p + 2) : pl_strdup(p ? p : rel);
+        json_object_set_new(o, "path", json_string(clean));
+        set_origin_annotation(&tmp, o);
+        json_decref(o);
+        pl_free(p);
+        pl_free(clean);
+    }
+    error = append_all(into, &tmp);
+done:
+    pl_kz_resmap_dispose(&tmp);
+    json_decref(docs);
+    return error;
+}
+
+/* kustomize's loader cycle check: a new root may not contain a root being built. */
+static int check_cycle(build *b, const char *real)
+{
+    for (size_t i = 0; i < b->depth; i++) {
+        if (pl_path_within(b->visited[i], real))
+            return pl_error_set(PL_EINVALID, "cycle detected: candidate root '%s' contains visited root '%s'",
+                                real, b->visited[i]);
+    }
+    if (b->depth >= MAX_DEPTH)
+        return pl_error_set(PL_ETOOBIG, "%s: kustomizations nested deeper than %d", real, MAX_DEPTH);
+    return 0;
+}
+
+/* Merge a sub-target's transformer config (ResAccumulator.MergeConfig) through the
+ * `configurations:` file form, so kz_tconfig.c owns the merge rules. */
+static int merge_tc(pl_kz_tconfig *dst, const pl_kz_tconfig *src)
+{
+    json_t *j = json_object(), *refs = json_array();
+    int error;
+
+    json_object_set_new(j, "namePrefix", pl_kz_fslist_to_json(&src->name_prefix));
+    json_object_set_new(j, "nameSuffix", pl_kz_fslist_to_json(&src->name_suffix));
+    json_object_set_new(j, "namespace", pl_kz_fslist_to_json(&src->name_space));
+    json_object_set_new(j, "commonLabels", pl_kz_fslist_to_json(&src->common_labels));
+    json_object_set_new(j, "templateLabels", pl_kz_fslist_to_json(&src->template_labels));
+    json_object_set_new(j, "commonAnnotations", pl_kz_fslist_to_json(&src->common_annotations));
+    json_object_set_new(j, "varReference", pl_kz_fslist_to_json(&src->var_reference));
+    json_object_set_new(j, "images", pl_kz_fslist_to_json(&src->images));
+    json_object_set_new(j, "replicas", pl_kz_fslist_to_json(&src->replicas));
+    for (size_t i = 0; i < src->nnameref; i++) {
+        const pl_kz_nameref *n = &src->nameref[i];
+        json_t *e = json_object();
+        if (n->group && *n->group)
+            json_object_set_new(e, "group", json_string(n->group));
+        if (n->version && *n->version)
+            json_object_set_new(e, "version", json_string(n->version));
+        if (n->kind && *n->kind)
+            json_object_set_new(e, "kind", json_string(n->kind));
+        json_object_set_new(e, "fieldSpecs", pl_kz_fslist_to_json(&n->referrers));
+        json_array_append_new(refs, e);
+    }
+    json_object_set_new(j, "nameReference", refs);
+    error = pl_kz_tconfig_merge_json(dst, j);
+    json_decref(j);
+    return error;
+}
+
+static int merge_accum(accum *dst, accum *src)
+{
+    int error;
+    size_t i;
+    json_t *v;
+
+    if ((error = append_all(&dst->rm, &src->rm)) < 0)
+        return error;
+    if ((error = merge_tc(dst->tc, src->tc)) < 0)
+        return error;
+    json_array_foreach(src->vars, i, v) {
+        const char *name = pl_json_str(v, "name", NULL);
+        size_t j;
+        json_t *w;
+        json_array_foreach(dst->vars, j, w) {
+            const char *wn = pl_json_str(w, "name", NULL);
+            if (name && wn && !strcmp(name, wn))
+                return pl_error_set(PL_EINVALID, "var '%s' already encountered", name);
+        }
+        json_array_append(dst->vars, v);
+    }
+    return 0;
+}
+
+/* A resources/components entry that is a directory (or remote base). */
+static int accumulate_dir(build *b, const pl_kz_ctx *ctx, accum *ra, const char *rel, int is_component,
+                          json_t *origin_path, const char *file_error)
+{
+    char *path = NULL, *real = NULL, *remote = NULL;
+    accum sub;
+    int error, have_sub = 0;
+    json_t *sub_origin = NULL;
+
+    memset(&sub, 0, sizeof(sub));
+    path = pl_path_join(ctx->dir, rel);
+    if (!path)
+        return pl_error_set(PL_ENOMEM, "out of memory");
+    if (pl_fs_kind_of(b->fs, path) != PL_FS_DIR) {
+        if (looks_remote(rel)) {
+            if (!b->opts->fetch_remote) {
+                error = pl_error_set(PL_EUNAVAIL, "%s: remote resources are disabled", rel);
+                goto done;
+            }
+            if ((error = b->opts->fetch_remote(&remote, rel, b->opts->fetch_payload)) < 0)
+                goto done;
+            pl_free(path);
+            path = pl_strdup(remote);
+        } else if (file_error) {
+            error = pl_error_set(PL_ENOTFOUND, "%s: accumulating resources: %s", ctx->origin_path,
+                                 file_error);
+            goto done;
+        } else {
+            error = pl_error_set(PL_ENOTFOUND, "%s: %s '%s' is not a directory (resolved: %s)",
+                                 ctx->origin_path, is_component ? "component" : "resource", rel, path);
+            goto done;
+        }
+    }
+    if ((error = pl_fs_realpath(b->fs, path, &real)) < 0)
+        goto done;
+    if ((error = check_cycle(b, real)) < 0)
+        goto done;
+    {
+        char *op = pl_path_join(json_string_value(origin_path), rel);
+        sub_origin = json_string(op ? op : rel);
+        pl_free(op);
+    }
+    if (is_component) {
+        /* components run directly on the parent's accumulator */
+        error = build_dir(b, ra, real, 1, sub_origin, NULL);
+    } else {
+        if ((error = accum_init(&sub)) < 0)
+            goto done;
+        have_sub = 1;
+        if ((error = build_dir(b, &sub, real, 0, sub_origin, NULL)) < 0)
+            goto done;
+        error = merge_accum(ra, &sub);
+    }
+done:
+    if (have_sub)
+        accum_dispose(&sub);
+    json_decref(sub_origin);
+    pl_free(path);
+    pl_free(real);
+    pl_free(remote);
+    return error;
+}
+
+static int accumulate_resources(build *b, const pl_kz_ctx *ctx, accum *ra, json_t *list,
+                                json_t *origin_path)
+{
+    size_t i;
+    json_t *e;
+    int error;
+
+    json_array_foreach(list, i, e) {
+        const char *rel = json_string_value(e);
+        char *path = pl_path_join(ctx->dir, rel);
+        pl_fs_kind kind = path ? pl_fs_kind_of(b->fs, path) : PL_FS_NONE;
+        pl_free(path);
+        if (kind == PL_FS_FILE) {
+            if ((error = accumulate_file(b, ctx, &ra->rm, rel, origin_path)) < 0)
+                return error;
+        } else {
+            char msg[512];
+            snprintf(msg, sizeof(msg), "'%s' is neither a file nor a kustomization directory", rel);
+            if ((error = accumulate_dir(b, ctx, ra, rel, 0, origin_path, kind == PL_FS_NONE && !looks_remote(rel) ? msg : NULL)) < 0)
+                return error;
+        }
+    }
+    return 0;
+}
+
+/* ---- builtin configs from kustomization fields ---------------------------------------------- */
+
+static json_t *builtin_cfg(const char *kind)
+{
+    json_t *c = json_object();
+    json_object_set_new(c, "apiVersion", json_string("builtin"));
+    json_object_set_new(c, "kind", json_string(kind));
+    return c;
+}
+
+static int run_cfg_take(const pl_kz_ctx *ctx, accum *ra, json_t *cfg)
+{
+    int error = pl_kz_builtin_run(ctx, &ra->rm, cfg);
+    json_decref(cfg);
+    return error;
+}
+
+static int run_generators(build *b, const pl_kz_ctx *ctx, accum *ra, json_t *k, json_t *origin_path)
+{
+    static const char *const fields[] = {"configMapGenerator", "secretGenerator"};
+    static const char *const kinds[] = {"ConfigMapGenerator", "SecretGenerator"};
+    json_t *gopts = json_object_get(k, "generatorOptions");
+    int error;
+
+    for (int f = 0; f < 2; f++) {
+        json_t *list = json_object_get(k, fields[f]), *e;
+        size_t i;
+        if (list && !json_is_array(list))
+            return pl_error_set(PL_EINVALID, "%s: %s must be a list", ctx->origin_path, fields[f]);
+        json_array_foreach(list, i, e) {
+            pl_kz_resmap gen;
+            json_t *cfg;
+            if (!json_is_object(e))
+                return pl_error_set(PL_EINVALID, "%s: %s[%zu] must be a map", ctx->origin_path,
+                                    fields[f], i);
+            cfg = json_deep_copy(e);
+            json_object_set_new(cfg, "apiVersion", json_string("builtin"));
+            json_object_set_new(cfg, "kind", json_string(kinds[f]));
+            if (gopts)
+                json_object_set(cfg, "generatorOptions", gopts);
+            pl_kz_resmap_init(&gen);
+            error = pl_kz_builtin_run(ctx, &gen, cfg);
+            json_decref(cfg);
+            if (error == 0 && has_build_metadata(b, "originAnnotations")) {
+                /* generated objects record the kustomization that configured them */
+                pl_buf ob = PL_BUF_INIT;
+                char *ci = pl_path_join(json_string_value(origin_path), pl_path_base(ctx->origin_path));
+                pl_buf_printf(&ob, "configuredIn: %s\nconfiguredBy:\n  apiVersion: builtin\n  kind: %s\n",
+                              ci, kinds[f]);
+                for (size_t j = 0; j < gen.n; j++)
+                    pl_kz_res_set_annotation(gen.v[j], "config.kubernetes.io/origin", ob.ptr);
+                pl_buf_dispose(&ob);
+                pl_free(ci);
+            }
+            if (error == 0)
+                error = pl_kz_resmap_absorb(&ra->rm, &gen);
+            pl_kz_resmap_dispose(&gen);
+            if (error < 0)
+                return error;
+        }
+    }
+    return 0;
+}
+
+/*
+ * Entries of `generators:`/`transformers:` are inline YAML configs or paths (files holding
+ * configs, or kustomization directories whose output are configs).
+ */
+static int load_plugin_configs(build *b, const pl_kz_ctx *ctx, json_t *list, pl_kz_resmap *out,
+                               json_t *origin_path)
+{
+    size_t i;
+    json_t *e;
+    int error;
+    accum tmp;
+
+    if ((error = accum_init(&tmp)) < 0) {
+        accum_dispose(&tmp);
+        return error;
+    }
+    json_array_foreach(list, i, e) {
+        const char *s = json_string_value(e);
+        json_t *docs = NULL;
+        /* inline: parses as YAML holding at least one map with a kind */
+        if (strchr(s, '\n') || strchr(s, ':')) {
+            if (pl_yaml_parse(&docs, s, strlen(s), ctx->origin_path, NULL) == 0 &&
+                json_array_size(docs) && json_is_object(json_array_get(docs, 0))) {
+                error = add_docs(&tmp.rm, docs, ctx->origin_path);
+                json_decref(docs);
+                if (error < 0)
+                    goto done;
+                continue;
+            }
+            json_decref(docs);
+        }
+        {
+            json_t *one = json_array();
+            json_array_append(one, e);
+            error = accumulate_resources(b, ctx, &tmp, one, origin_path);
+            json_decref(one);
+            if (error < 0)
+                goto done;
+        }
+    }
+    error = append_all(out, &tmp.rm);
+done:
+    accum_dispose(&tmp);
+    return error;
+}
+
+static int run_plugin_list(build *b, const pl_kz_ctx *ctx, accum *ra, json_t *list, int generators,
+                           json_t *origin_path)
+{
+    pl_kz_resmap cfgs;
+    int error = 0;
+
+    if (!list || !json_array_size(list))
+        return 0;
+    pl_kz_resmap_init(&cfgs);
+    if ((error = load_plugin_configs(b, ctx, list, &cfgs, origin_path)) < 0)
+        goto done;
+    for (size_t i = 0; i < cfgs.n; i++) {
+        json_t *cfg = cfgs.v[i]->obj;
+        const char *av = pl_json_str(cfg, "apiVersion", NULL);
+        const char *kind = pl_json_str(cfg, "kind", NULL);
+        json_t *ann = pl_json_path(cfg, "metadata", "annotations", NULL);
+        if (json_object_get(ann, "config.kubernetes.io/function") ||
+            json_object_get(ann, "config.k8s.io/function")) {
+            error = pl_error_set(PL_EINVALID,
+                                 "%s: %s/%s: KRM functions (exec/container/starlark) are not "
+                                 "supported by plumb render",
+                                 ctx->origin_path, kind ? kind : "?",
+                                 pl_json_str(cfg, "metadata", "name", NULL) ? pl_json_str(cfg, "metadata", "name", NULL) : "?");
+            goto done;
+        }
+        if (!av || (strcmp(av, "builtin") && strncmp(av, "builtin/", 8))) {
+            error = pl_error_set(PL_EINVALID,
+                                 "%s: plugin %s (apiVersion %s) is not a builtin; external "
+                                 "plugins are not supported by plumb render",
+                                 ctx->origin_path, kind ? kind : "?", av ? av : "");
+            goto done;
+        }
+        if (generators) {
+            pl_kz_resmap gen;
+            pl_kz_resmap_init(&gen);
+            error = pl_kz_builtin_run(ctx, &gen, cfg);
+            if (error == 0)
+                error = pl_kz_resmap_absorb(&ra->rm, &gen);
+            pl_kz_resmap_dispose(&gen);
+        } else {
+            error = pl_kz_builtin_run(ctx, &ra->rm, cfg);
+        }
+        if (error < 0)
+            goto done;
+    }
+done:
+    pl_kz_resmap_dispose(&cfgs);
+    return error;
+}
+
+static int run_builtin_transformers(const pl_kz_ctx *ctx, accum *ra, json_t *k)
+{
+    json_t *v, *e, *cfg;
+    size_t i;
+    int error;
+    pl_kz_tconfig *tc = ra->tc;
+
+    /* patchesStrategicMerge */
+    if ((v = json_object_get(k, "patchesStrategicMerge")) && json_array_size(v)) {
+        cfg = builtin_cfg("PatchStrategicMergeTransformer");
+        json_object_set(cfg, "paths", v);
+        if ((error = run_cfg_take(ctx, ra, cfg)) < 0)
+            return error;
+    }
+    /* patches */
+    v = json_object_get(k, "patches");
+    json_array_foreach(v, i, e) {
+        if (!json_is_object(e))
+            return pl_error_set(PL_EINVALID, "%s: patches[%zu] must be a map", ctx->origin_path, i);
+        cfg = builtin_cfg("PatchTransformer");
+        json_object_update_missing(cfg, e);
+        if ((error = run_cfg_take(ctx, ra, cfg)) < 0)
+            return error;
+    }
+    /* namespace */
+    if ((v = json_object_get(k, "namespace")) && json_is_string(v) && *json_string_value(v)) {
+        cfg = builtin_cfg("NamespaceTransformer");
+        json_object_set_new(cfg, "metadata", json_pack("{s:s,s:O}", "name", "namespace", "namespace", v));
+        json_object_set_new(cfg, "fieldSpecs", pl_kz_fslist_to_json(&tc->name_space));
+        if ((error = run_cfg_take(ctx, ra, cfg)) < 0)
+            return error;
+    }
+    /* namePrefix / nameSuffix */
+    if ((v = json_object_get(k, "namePrefix")) && json_is_string(v) && *json_string_value(v)) {
+        cfg = builtin_cfg("PrefixTransformer");
+        json_object_set(cfg, "prefix", v);
+        json_object_set_new(cfg, "fieldSpecs", pl_kz_fslist_to_json(&tc->name_prefix));
+        if ((error = run_cfg_take(ctx, ra, cfg)) < 0)
+            return error;
+    }
+    if ((v = json_object_get(k, "nameSuffix")) && json_is_string(v) && *json_string_value(v)) {
+        cfg = builtin_cfg("SuffixTransformer");
+        json_object_set(cfg, "suffix", v);
+        json_object_set_new(cfg, "fieldSpecs", pl_kz_fslist_to_json(&tc->name_suffix));
+        if ((error = run_cfg_take(ctx, ra, cfg)) < 0)
+            return error;
+    }
+    /* labels: entries, then commonLabels */
+    v = json_object_get(k, "labels");
+    json_array_foreach(v, i, e) {
+        pl_kz_fslist fss;
+        json_t *pairs = json_object_get(e, "pairs");
+        memset(&fss, 0, sizeof(fss));
+        if (!json_is_object(e))
+            return pl_error_set(PL_EINVALID, "%s: labels[%zu] must be a map", ctx->origin_path, i);
+        if ((error = pl_kz_fslist_add_json(&fss, json_object_get(e, "fields"))) < 0) {
+            pl_kz_fslist_dispose(&fss);
+            return error;
+        }
+        if (json_is_true(json_object_get(e, "includeSelectors"))) {
+            for (size_t j = 0; j < tc->common_labels.n; j++)
+                pl_kz_fslist_add(&fss, &tc->common_labels.v[j]);
+        } else {
+            {
+                pl_kz_fieldspec md = {NULL, NULL, NULL, (char *)"metadata/labels", 1};
+                if (json_is_true(json_object_get(e, "includeTemplates")))
+                    for (size_t j = 0; j < tc->template_labels.n; j++)
+                        pl_kz_fslist_add(&fss, &tc->template_labels.v[j]);
+                pl_kz_fslist_add(&fss, &md);
+            }
+        }
+        cfg = builtin_cfg("LabelTransformer");
+        json_object_set_new(cfg, "labels", pairs ? json_incref(pairs) : json_object());
+        json_object_set_new(cfg, "fieldSpecs", pl_kz_fslist_to_json(&fss));
+        pl_kz_fslist_dispose(&fss);
+        if (json_object_get(cfg, "labels") && (error = check_string_map(cfg, "labels", ctx->origin_path)) < 0) {
+            json_decref(cfg);
+            return error;
+        }
+        if ((error = run_cfg_take(ctx, ra, cfg)) < 0)
+            return error;
+    }
+    if ((v = json_object_get(k, "commonLabels")) && json_object_size(v)) {
+        cfg = builtin_cfg("LabelTransformer");
+        json_object_set(cfg, "labels", v);
+        json_object_set_new(cfg, "fieldSpecs", pl_kz_fslist_to_json(&tc->common_labels));
+        if ((error = run_cfg_take(ctx, ra, cfg)) < 0)
+            return error;
+    }
+    if ((v = json_object_get(k, "commonAnnotations")) && json_object_size(v)) {
+        cfg = builtin_cfg("AnnotationsTransformer");
+        json_object_set(cfg, "annotations", v);
+        json_object_set_new(cfg, "fieldSpecs", pl_kz_fslist_to_json(&tc->common_annotations));
+        if ((error = run_cfg_take(ctx, ra, cfg)) < 0)
+            return error;
+    }
+    /* patchesJson6902 */
+    v = json_object_get(k, "patchesJson6902");
+    json_array_foreach(v, i, e) {
+        cfg = builtin_cfg("PatchJson6902Transformer");
+        if (json_object_get(e, "target"))
+            json_object_set(cfg, "target", json_object_get(e, "target"));
+        if (json_object_get(e, "path"))
+            json_object_set(cfg, "path", json_object_get(e, "path"));
+        if (json_object_get(e, "patch"))
+            json_object_set(cfg, "jsonOp", json_object_get(e, "patch"));
+        if ((error = run_cfg_take(ctx, ra, cfg)) < 0)
+            return error;
+    }
+    /* replicas */
+    v = json_object_get(k, "replicas");
+    json_array_foreach(v, i, e) {
+        cfg = builtin_cfg("ReplicaCountTransformer");
+        json_object_set(cfg, "replica", e);
+        json_object_set_new(cfg, "fieldSpecs", pl_kz_fslist_to_json(&tc->replicas));
+        if ((error = run_cfg_take(ctx, ra, cfg)) < 0)
+            return error;
+    }
+    /* images (imageTags is the deprecated spelling, appended) */
+    for (int f = 0; f < 2; f++) {
+        v = json_object_get(k, f ? "imageTags" : "images");
+        json_array_foreach(v, i, e) {
+            cfg = builtin_cfg("ImageTagTransformer");
+            json_object_set(cfg, "imageTag", e);
+            json_object_set_new(cfg, "fieldSpecs", pl_kz_fslist_to_json(&tc->images));
+            if ((error = run_cfg_take(ctx, ra, cfg)) < 0)
+                return error;
+        }
+    }
+    /* replacements */
+    if ((v = json_object_get(k, "replacements")) && json_array_size(v)) {
+        cfg = builtin_cfg("ReplacementTransformer");
+        json_object_set(cfg, "replacements", v);
+        if ((error = run_cfg_take(ctx, ra, cfg)) < 0)
+            return error;
+    }
+    return 0;
+}
+
+/* ---- one kustomization ------------------------------------------------------------------------ */
+
+static int build_dir(build *b, accum *ra, const char *dir, int is_component, json_t *origin_path,
+                     json_t **sort_options)
+{
+    json_t *k = NULL, *v, *e;
+    char *kfile = NULL;
+    pl_kz_ctx ctx;
+    size_t i;
+    int error;
+    const char *kind;
+
+    if ((error = load_kustomization(b, dir, &k, &kfile)) < 0)
+        return error;
+    kind = pl_json_str(k, "kind", NULL);
+    if (is_component && (!kind || strcmp(kind, "Component"))) {
+        error = pl_error_set(PL_EINVALID, "expected kind 'Component' for path '%s' but got '%s'",
+                             dir, kind ? kind : "Kustomization");
+        goto done;
+    }
+    if (!is_component && kind && !strcmp(kind, "Component")) {
+        error = pl_error_set(PL_EINVALID, "expected kind != 'Component' for path '%s'", dir);
+        goto done;
+    }
+    if (b->depth == 0)
+        b->build_metadata = json_object_get(k, "buildMetadata");
+    b->visited[b->depth++] = dir;
+
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.fs = b->fs;
+    ctx.opts = b->opts;
+    ctx.dir = dir;
+    ctx.root = dir;
+    ctx.origin_path = kfile;
+
+    /* openapi: a custom schema replaces the builtin one from here on (kustomize: global) */
+    if ((v = json_object_get(k, "openapi")) && json_is_object(v)) {
+        const char *p = pl_json_str(v, "path", NULL);
+        if (p) {
+            json_t *docs = NULL;
+            if ((error = pl_kz_load_yaml(&ctx, p, &docs)) < 0)
+                goto done;
+            json_decref(b->openapi);
+            b->openapi = json_incref(json_array_get(docs, 0));
+            json_decref(docs);
+        }
+    }
+    ctx.openapi = b->openapi;
+
+    /* resources (bases is the deprecated spelling, appended) */
+    if ((error = accumulate_resources(b, &ctx, ra, json_object_get(k, "resources"), origin_path)) < 0 ||
+        (error = accumulate_resources(b, &ctx, ra, json_object_get(k, "bases"), origin_path)) < 0)
+        goto done;
+    /* configurations */
+    v = json_object_get(k, "configurations");
+    json_array_foreach(v, i, e) {
+        json_t *docs = NULL;
+        if ((error = pl_kz_load_yaml(&ctx, json_string_value(e), &docs)) < 0)
+            goto done;
+        for (size_t j = 0; j < json_array_size(docs) && error == 0; j++)
+            error = pl_kz_tconfig_merge_json(ra->tc, json_array_get(docs, j));
+        json_decref(docs);
+        if (error < 0) {
+            pl_error_prefix("%s", json_string_value(e));
+            goto done;
+        }
+    }
+    /* crds */
+    v = json_object_get(k, "crds");
+    json_array_foreach(v, i, e) {
+        json_t *docs = NULL;
+        if ((error = pl_kz_load_yaml(&ctx, json_string_value(e), &docs)) < 0)
+            goto done;
+        for (size_t j = 0; j < json_array_size(docs) && error == 0; j++)
+            error = pl_kz_tconfig_merge_crd(ra->tc, json_array_get(docs, j));
+        json_decref(docs);
+        if (error < 0)
+            goto done;
+    }
+    ctx.tc = ra->tc;
+    /* generators */
+    if ((error = run_generators(b, &ctx, ra, k, origin_path)) < 0 ||
+        (error = run_plugin_list(b, &ctx, ra, json_object_get(k, "generators"), 1, origin_path)) < 0)
+        goto done;
+    /* components */
+    v = json_object_get(k, "components");
+    json_array_foreach(v, i, e) {
+        if ((error = accumulate_dir(b, &ctx, ra, json_string_value(e), 1, origin_path, NULL)) < 0)
+            goto done;
+    }
+    ctx.tc = ra->tc;
+    /* transformers */
+    if ((error = run_builtin_transformers(&ctx, ra, k)) < 0 ||
+        (error = run_plugin_list(b, &ctx, ra, json_object_get(k, "transformers"), 0, origin_path)) < 0)
+        goto done;
+    if ((v = json_object_get(k, "validators")) && json_array_size(v)) {
+        error = pl_error_set(PL_EINVALID, "%s: validators are not supported by plumb render", kfile);
+        goto done;
+    }
+    /* vars */
+    v = json_object_get(k, "vars");
+    json_array_foreach(v, i, e) {
+        const char *name = pl_json_str(e, "name", NULL);
+        size_t j;
+        json_t *w;
+        json_array_foreach(ra->vars, j, w) {
+            const char *wn = pl_json_str(w, "name", NULL);
+            if (name && wn && !strcmp(name, wn)) {
+                error = pl_error_set(PL_EINVALID, "%s: var '%s' already encountered", kfile, name);
+                goto done;
+            }
+        }
+        json_array_append(ra->vars, e);
+    }
+    if (sort_options)
+        *sort_options = json_incref(json_object_get(k, "sortOptions"));
+done:
+    if (b->depth && b->visited[b->depth - 1] == dir)
+        b->depth--;
+    if (error < 0 && kfile && !strstr(pl_error_last()->message, kfile) &&
+        !strstr(pl_error_last()->message, dir))
+        pl_error_prefix("%s", kfile);
+    json_decref(k);
+    pl_free(kfile);
+    return error;
+}
+
+/* ---- output cleanup ------------------------------------------------------------------------------ */
+
+static int strip_annotations(pl_kz_resmap *m, int keep_origin, int keep_transformer)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        json_t *md = json_object_get(m->v[i]->obj, "metadata");
+        json_t *ann = json_object_get(md, "annotations");
+        const char *key;
+        json_t *v;
+        void *tmp;
+        if (!json_is_object(ann))
+            continue;
+        json_object_foreach_safe(ann, tmp, key, v) {
+            if (!strncmp(key, "internal.config.kubernetes.io/", 30) ||
+                !strcmp(key, "config.kubernetes.io/local-config-internal") ||
+                (!keep_origin && !strcmp(key, "config.kubernetes.io/origin")) ||
+                (!keep_transformer && !strcmp(key, "alpha.config.kubernetes.io/transformations")))
+                json_object_del(ann, key);
+        }
+        if (json_object_size(ann) == 0)
+            json_object_del(md, "annotations");
+    }
+    return 0;
+}
+
+static int drop_local_config(pl_kz_resmap *m)
+{
+    for (size_t i = 0; i < m->n;) {
+        const char *v = pl_kz_res_annotation(m->v[i], "config.kubernetes.io/local-config");
+        if (v && strcmp(v, "false"))
+            pl_kz_resmap_remove(m, i);
+        else
+            i++;
+    }
+    return 0;
+}
+
+int pl_kustomize_build(json_t **out, pl_fs *fs, const char *dir, const pl_render_opts *opts)
+{
+    build b;
+    accum ra;
+    json_t *sort_options = NULL, *result = NULL;
+    pl_render_opts defaults = PL_RENDER_OPTS_INIT;
+    pl_kz_ctx ctx;
+    int error;
+
+    *out = NULL;
+    memset(&b, 0, sizeof(b));
+    b.fs = fs;
+    b.opts = opts ? opts : &defaults;
+    b.top_dir = dir;
+    if ((error = accum_init(&ra)) < 0)
+        goto done;
+    {
+        json_t *origin = json_string("");
+        error = build_dir(&b, &ra, dir, 0, origin, &sort_options);
+        json_decref(origin);
+    }
+    if (error < 0)
+        goto done;
+
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.fs = fs;
+    ctx.opts = b.opts;
+    ctx.dir = dir;
+    ctx.root = dir;
+    ctx.tc = ra.tc;
+    ctx.openapi = b.openapi;
+    /* name hash suffixes, then references to renamed objects, then vars */
+    for (size_t i = 0; i < ra.rm.n; i++) {
+        json_t *cfg;
+        if (!ra.rm.v[i]->needs_hash)
+            continue;
+        cfg = builtin_cfg("HashTransformer");
+        error = pl_kz_t_hash(&ctx, &ra.rm, cfg);
+        json_decref(cfg);
+        if (error < 0)
+            goto done;
+        break;
+    }
+    if ((error = pl_kz_nameref_fix(&ra.rm, ra.tc)) < 0)
+        goto done;
+    if ((error = pl_kz_vars_resolve(&ra.rm, ra.vars, ra.tc)) < 0)
+        goto done;
+    drop_local_config(&ra.rm);
+
+    /* sort: the kustomization's sortOptions win over --reorder; legacy is the default */
+    if (sort_options && !json_is_null(sort_options)) {
+        json_t *cfg = builtin_cfg("SortOrderTransformer");
+        json_object_set(cfg, "sortOptions", sort_options);
+        error = pl_kz_t_sort_order(&ctx, &ra.rm, cfg);
+        json_decref(cfg);
+        if (error < 0)
+            goto done;
+    } else if (b.opts->reorder != PL_REORDER_NONE) {
+        pl_kz_sort_legacy(&ra.rm);
+    }
+    if (b.opts->add_managedby_label || has_build_metadata(&b, "managedByLabel")) {
+        json_t *cfg = builtin_cfg("LabelTransformer");
+        json_object_set_new(cfg, "labels", json_pack("{s:s}", "app.kubernetes.io/managed-by",
+                                                     "kustomize-v5.5.0"));
+        json_object_set_new(cfg, "fieldSpecs",
+                            json_pack("[{s:s,s:b}]", "path", "metadata/labels", "create", 1));
+        error = pl_kz_t_labels(&ctx, &ra.rm, cfg);
+        json_decref(cfg);
+        if (error < 0)
+            goto done;
+    }
+    strip_annotations(&ra.rm, has_build_metadata(&b, "originAnnotations"),
+                      has_build_metadata(&b, "transformerAnnotations"));
+
+    if (!(result = json_array())) {
+        error = pl_error_set(PL_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < ra.rm.n; i++)
+        json_array_append(result, ra.rm.v[i]->obj);
+    *out = result;
+    result = NULL;
+done:
+    json_decref(result);
+    json_decref(sort_options);
+    json_decref(b.openapi);
+    accum_dispose(&ra);
+    return error;
 }
