@@ -35,6 +35,18 @@ static const char *const known_fields[] = {
     "configurations", "generators", "transformers", "validators", "inventory",
     "buildMetadata", NULL};
 
+typedef struct accum accum;
+
+/*
+ * Build results of sub-kustomizations by real path. A kustomization's accumulated result is a
+ * pure function of its directory, so when several overlays pull the same base (clusters/big/all
+ * pulls every base four times) the base is built once and copied afterwards.
+ */
+typedef struct cache_ent {
+    char *dir;
+    accum *ra;
+} cache_ent;
+
 typedef struct build {
     pl_fs *fs;
     const pl_render_opts *opts;
@@ -43,13 +55,16 @@ typedef struct build {
     json_t *build_metadata; /* borrowed: the top kustomization's buildMetadata */
     json_t *openapi;        /* owned: the custom schema in force (kustomize keeps it global) */
     const char *top_dir;
+    cache_ent *cache;
+    size_t ncache, cache_cap;
+    unsigned openapi_changes; /* a custom schema seen: results depend on build order */
 } build;
 
-typedef struct accum {
+struct accum {
     pl_kz_resmap rm;
     pl_kz_tconfig *tc;
     json_t *vars; /* owned array */
-} accum;
+};
 
 static int build_dir(build *b, accum *ra, const char *dir, int is_component, json_t *origin_path,
                      json_t **sort_options);
@@ -73,6 +88,60 @@ static void accum_dispose(accum *a)
     json_decref(a->vars);
     a->tc = NULL;
     a->vars = NULL;
+}
+
+static int accum_copy(accum *out, const accum *src)
+{
+    int error;
+    pl_kz_resmap_init(&out->rm);
+    out->vars = json_deep_copy(src->vars);
+    out->tc = NULL;
+    if ((error = pl_kz_tconfig_copy(&out->tc, src->tc)) < 0)
+        return error;
+    if ((error = pl_kz_resmap_copy(&out->rm, &src->rm)) < 0)
+        return error;
+    return out->vars ? 0 : pl_error_set(PL_ENOMEM, "out of memory");
+}
+
+static const accum *cache_get(const build *b, const char *dir)
+{
+    for (size_t i = 0; i < b->ncache; i++)
+        if (!strcmp(b->cache[i].dir, dir))
+            return b->cache[i].ra;
+    return NULL;
+}
+
+static void cache_put(build *b, const char *dir, const accum *ra)
+{
+    accum *copy;
+    if (b->ncache == b->cache_cap) {
+        size_t cap = b->cache_cap ? b->cache_cap * 2 : 16;
+        cache_ent *p = pl_realloc(b->cache, cap * sizeof(*p));
+        if (!p)
+            return; /* the cache is an optimisation only */
+        b->cache = p;
+        b->cache_cap = cap;
+    }
+    if (!(copy = pl_calloc(1, sizeof(*copy))))
+        return;
+    if (accum_copy(copy, ra) < 0) {
+        accum_dispose(copy);
+        pl_free(copy);
+        return;
+    }
+    b->cache[b->ncache].dir = pl_strdup(dir);
+    b->cache[b->ncache].ra = copy;
+    b->ncache++;
+}
+
+static void cache_free(build *b)
+{
+    for (size_t i = 0; i < b->ncache; i++) {
+        pl_free(b->cache[i].dir);
+        accum_dispose(b->cache[i].ra);
+        pl_free(b->cache[i].ra);
+    }
+    pl_free(b->cache);
 }
 
 static int has_build_metadata(const build *b, const char *opt)
@@ -641,11 +710,22 @@ static int accumulate_dir(build *b, const pl_kz_ctx *ctx, accum *ra, const char 
         /* components run directly on the parent's accumulator */
         error = build_dir(b, ra, real, 1, sub_origin, NULL);
     } else {
-        if ((error = accum_init(&sub)) < 0)
-            goto done;
+        const accum *hit = has_build_metadata(b, "originAnnotations") || b->openapi_changes
+                               ? NULL
+                               : cache_get(b, real);
         have_sub = 1;
-        if ((error = build_dir(b, &sub, real, 0, sub_origin, NULL)) < 0)
-            goto done;
+        if (hit) {
+            if ((error = accum_copy(&sub, hit)) < 0)
+                goto done;
+        } else {
+            unsigned oa = b->openapi_changes;
+            if ((error = accum_init(&sub)) < 0)
+                goto done;
+            if ((error = build_dir(b, &sub, real, 0, sub_origin, NULL)) < 0)
+                goto done;
+            if (oa == b->openapi_changes && !has_build_metadata(b, "originAnnotations"))
+                cache_put(b, real, &sub);
+        }
         error = merge_accum(ra, &sub);
     }
 done:
@@ -1026,6 +1106,7 @@ static int build_dir(build *b, accum *ra, const char *dir, int is_component, jso
                 goto done;
             json_decref(b->openapi);
             b->openapi = json_incref(json_array_get(docs, 0));
+            b->openapi_changes++;
             json_decref(docs);
         }
     }
@@ -1232,6 +1313,7 @@ done:
     json_decref(result);
     json_decref(sort_options);
     json_decref(b.openapi);
+    cache_free(&b);
     accum_dispose(&ra);
     return error;
 }
