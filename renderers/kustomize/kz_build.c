@@ -688,8 +688,7 @@ static int accumulate_dir(build *b, const pl_kz_ctx *ctx, accum *ra, const char 
             pl_free(path);
             path = pl_strdup(remote);
         } else if (file_error) {
-            error = pl_error_set(PL_ENOTFOUND, "%s: accumulating resources: %s", ctx->origin_path,
-                                 file_error);
+            error = pl_error_set(PL_ENOTFOUND, "%s: %s", ctx->origin_path, file_error);
             goto done;
         } else {
             error = pl_error_set(PL_ENOTFOUND, "%s: %s '%s' is not a directory (resolved: %s)",
@@ -754,8 +753,11 @@ static int accumulate_resources(build *b, const pl_kz_ctx *ctx, accum *ra, json_
             if ((error = accumulate_file(b, ctx, &ra->rm, rel, origin_path)) < 0)
                 return error;
         } else {
-            char msg[512];
-            snprintf(msg, sizeof(msg), "'%s' is neither a file nor a kustomization directory", rel);
+            char msg[1024];
+            char *abs = pl_path_join(ctx->dir, rel);
+            snprintf(msg, sizeof(msg), "resource '%s': no such file or directory (%s)", rel,
+                     abs ? abs : rel);
+            pl_free(abs);
             if ((error = accumulate_dir(b, ctx, ra, rel, 0, origin_path, kind == PL_FS_NONE && !looks_remote(rel) ? msg : NULL)) < 0)
                 return error;
         }

@@ -1,8 +1,782 @@
-/* kz_nameref.c - placeholder: implemented by its owner. */
+/*
+ * kz_nameref.c - name reference fixing: after prefixes, suffixes, namespaces and hash suffixes
+ * renamed objects, rewrite every field that names one of them by an earlier name.
+ *
+ * Reproduces kustomize v5.5 api/internal/accumulator/namereferencetransformer.go and
+ * api/filters/nameref (nameref.go, seqfilter.go), plus the pieces of resmap/resource they
+ * lean on (SubsetThatCouldBeReferencedByResource, GroupedByOriginal/CurrentNamespace,
+ * PrevIds, OrgId, PrefixesSuffixesEquals, Gvk.IsSelected, ResId.EffectiveNamespace).
+ *
+ * Shape: for each referrer (a resource whose ORIGINAL gvk is selected by a referrer field spec
+ * of some nameReference entry), walk each such field; every value found (a string, a list of
+ * strings, a map with name/namespace, or a list of those) is looked up among the resources
+ * that ever carried that name (previous names only: an object never renamed is never a
+ * referral), filtered exactly as kustomize's selectReferral sieves them.
+ *
+ * Kustomize recomputes the referrable subset and rescans the whole resmap per field value;
+ * here an index (previous name -> resources, original namespace -> resources) is built once
+ * per call, and the subset rules are evaluated per candidate, so the cost is proportional to
+ * the number of matching candidates, not to the size of the build.
+ *
+ * Not here: vars ($(VAR)), replacements, the field-spec tables (kz_tconfig.c) and the path
+ * walking itself (kz_fieldspec.c). Called once by kz_build.c at the end of the top-level
+ * build, after hash suffixes.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "kz.h"
+
+/* kustomize resid.TotallyNotANamespace: effective namespace of cluster-scoped objects */
+#define NOT_A_NAMESPACE "_non_namespaceable_"
+
+/*
+ * Kinds the builtin OpenAPI data knows as cluster-scoped (kyaml openapi
+ * precomputedIsNamespaceScoped, entries with value false). Matched on the exact apiVersion
+ * and kind: anything absent (custom kinds, other versions such as rbac v1alpha1) counts as
+ * namespaced, as kyaml's IsCertainlyClusterScoped does.
+ */
+static const char *const cluster_scoped[][2] = {
+    {"admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration"},
+    {"admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration"},
+    {"admissionregistration.k8s.io/v1beta1", "MutatingWebhookConfiguration"},
+    {"admissionregistration.k8s.io/v1beta1", "ValidatingWebhookConfiguration"},
+    {"apiextensions.k8s.io/v1", "CustomResourceDefinition"},
+    {"apiextensions.k8s.io/v1beta1", "CustomResourceDefinition"},
+    {"apiregistration.k8s.io/v1", "APIService"},
+    {"apiregistration.k8s.io/v1beta1", "APIService"},
+    {"certificates.k8s.io/v1", "CertificateSigningRequest"},
+    {"certificates.k8s.io/v1beta1", "CertificateSigningRequest"},
+    {"flowcontrol.apiserver.k8s.io/v1beta1", "FlowSchema"},
+    {"flowcontrol.apiserver.k8s.io/v1beta1", "PriorityLevelConfiguration"},
+    {"networking.k8s.io/v1", "IngressClass"},
+    {"networking.k8s.io/v1beta1", "IngressClass"},
+    {"node.k8s.io/v1", "RuntimeClass"},
+    {"node.k8s.io/v1beta1", "RuntimeClass"},
+    {"policy/v1beta1", "PodSecurityPolicy"},
+    {"rbac.authorization.k8s.io/v1", "ClusterRole"},
+    {"rbac.authorization.k8s.io/v1", "ClusterRoleBinding"},
+    {"rbac.authorization.k8s.io/v1beta1", "ClusterRole"},
+    {"rbac.authorization.k8s.io/v1beta1", "ClusterRoleBinding"},
+    {"scheduling.k8s.io/v1", "PriorityClass"},
+    {"scheduling.k8s.io/v1beta1", "PriorityClass"},
+    {"storage.k8s.io/v1", "CSIDriver"},
+    {"storage.k8s.io/v1", "CSINode"},
+    {"storage.k8s.io/v1", "StorageClass"},
+    {"storage.k8s.io/v1", "VolumeAttachment"},
+    {"storage.k8s.io/v1beta1", "CSIDriver"},
+    {"storage.k8s.io/v1beta1", "CSINode"},
+    {"storage.k8s.io/v1beta1", "StorageClass"},
+    {"storage.k8s.io/v1beta1", "VolumeAttachment"},
+    {"v1", "ComponentStatus"},
+    {"v1", "Namespace"},
+    {"v1", "Node"},
+    {"v1", "NodeProxyOptions"},
+    {"v1", "PersistentVolume"},
+};
+
+static int is_cluster_scoped(const char *api_version, const char *kind)
+{
+    for (size_t i = 0; i < sizeof(cluster_scoped) / sizeof(*cluster_scoped); i++)
+        if (!strcmp(cluster_scoped[i][1], kind) && !strcmp(cluster_scoped[i][0], api_version))
+            return 1;
+    return 0;
+}
+
+/* What the transformer needs to know about one resource, computed once per call. */
+typedef struct rinfo {
+    pl_kz_res *r;
+    json_t *prev;         /* owned: previous ids [{kind,name,namespace}], oldest first */
+    json_t *prefixes;     /* owned array of strings, NULL when the annotation is absent */
+    json_t *suffixes;     /* owned array of strings, NULL when the annotation is absent */
+    char *group, *version; /* owned: kustomize ParseGroupVersion of the current apiVersion */
+    char *org_kind;       /* owned: kind of OrgId (first previous id, else current) */
+    char *cur_ns;         /* owned: effective namespace of CurId */
+    char *org_ns;         /* owned: effective namespace of OrgId */
+    int cluster;          /* current gvk certainly cluster-scoped */
+} rinfo;
+
+/* (key, resource index) pairs sorted by key then index: a multimap preserving resmap order. */
+typedef struct kentry {
+    const char *key; /* borrowed from rinfo */
+    size_t idx;
+} kentry;
+
+typedef struct fixer {
+    pl_kz_resmap *m;
+    rinfo *info;
+    kentry *by_name;  /* previous names */
+    size_t nby_name;
+    kentry *by_orgns; /* original effective namespaces (cluster-scoped left out) */
+    size_t nby_orgns;
+    size_t *cand;     /* scratch: candidate indexes, capacity m->n */
+
+    /* the referrer being processed */
+    size_t ref;
+    int ref_cluster;
+    char **rb_ns; /* owned: ServiceAccount subject namespaces of a RoleBinding referrer */
+    size_t nrb_ns;
+    /* the filter being applied */
+    const pl_kz_nameref *target;
+    const pl_kz_fieldspec *spec;
+    int is_roleref;
+} fixer;
+
+/* ---- small helpers -------------------------------------------------------------------------- */
+
+static int oom(void)
+{
+    return pl_error_set(PL_ENOMEM, "out of memory");
+}
+
+static int str_eq(const char *a, const char *b)
+{
+    return !strcmp(a ? a : "", b ? b : "");
+}
+
+/* kustomize Gvk.IsSelected: empty selector parts are wildcards. */
+static int gvk_selected(const char *g, const char *v, const char *k, const char *sg,
+                        const char *sv, const char *sk)
+{
+    if (sg && *sg && strcmp(g, sg))
+        return 0;
+    if (sv && *sv && strcmp(v, sv))
+        return 0;
+    if (sk && *sk && strcmp(k, sk))
+        return 0;
+    return 1;
+}
+
+/* kustomize ResId.EffectiveNamespace */
+static const char *effective_ns(int cluster, const char *ns)
+{
+    if (cluster)
+        return NOT_A_NAMESPACE;
+    if (!ns || !*ns || !strcmp(ns, "default"))
+        return "default";
+    return ns;
+}
+
+/* Resource.getCsvAnnotation: absent -> NULL; present -> strings.Split(value, ",") */
+static int split_csv_annotation(json_t **out, const pl_kz_res *r, const char *key)
+{
+    const char *s = pl_kz_res_annotation(r, key);
+    const char *p;
+
+    *out = NULL;
+    if (!s)
+        return 0;
+    if (!(*out = json_array()))
+        return oom();
+    for (p = s;;) {
+        const char *c = strchr(p, ',');
+        size_t n = c ? (size_t)(c - p) : strlen(p);
+        if (json_array_append_new(*out, json_stringn(p, n)) < 0)
+            return oom();
+        if (!c)
+            break;
+        p = c + 1;
+    }
+    return 0;
+}
+
+/* kustomize utils.SameEndingSubSlice */
+static int same_ending(const json_t *a, const json_t *b)
+{
+    size_t na = json_array_size(a), nb = json_array_size(b), diff;
+    const json_t *shortest = a, *longest = b;
+
+    if (na > nb) {
+        shortest = b;
+        longest = a;
+        diff = na - nb;
+        na = nb;
+    } else {
+        diff = nb - na;
+    }
+    if (na == 0)
+        return diff == 0;
+    for (size_t i = na; i-- > 0;)
+        if (!str_eq(json_string_value(json_array_get(longest, i + diff)),
+                    json_string_value(json_array_get(shortest, i))))
+            return 0;
+    return 1;
+}
+
+/* kustomize Resource.PrefixesSuffixesEquals(o, allowEmpty) */
+static int prefixes_suffixes_equal(const rinfo *x, const rinfo *y, int allow_empty)
+{
+    if (allow_empty) {
+        int pe = json_array_size(x->prefixes) == 0 || json_array_size(y->prefixes) == 0;
+        int se = json_array_size(x->suffixes) == 0 || json_array_size(y->suffixes) == 0;
+        return (pe || same_ending(x->prefixes, y->prefixes)) &&
+               (se || same_ending(x->suffixes, y->suffixes));
+    }
+    return same_ending(x->prefixes, y->prefixes) && same_ending(x->suffixes, y->suffixes);
+}
+
+/* kustomize ResId.String(): Kind.Version.Group/name.namespace with [no*] placeholders */
+static void format_resid(pl_buf *out, const rinfo *ri)
+{
+    const char *kind = pl_kz_res_kind(ri->r), *name = pl_kz_res_name(ri->r),
+               *ns = pl_kz_res_namespace(ri->r);
+    pl_buf_printf(out, "%s.%s.%s/%s.%s", *kind ? kind : "[noKind]",
+                  *ri->version ? ri->version : "[noVer]", *ri->group ? ri->group : "[noGrp]",
+                  *name ? name : "[noName]", *ns ? ns : "[noNs]");
+}
+
+/* Text of a scalar as go-yaml holds it (node.Value); NULL for non-scalars. */
+static const char *scalar_text(const json_t *v, char *buf, size_t bufsz)
+{
+    if (json_is_string(v))
+        return json_string_value(v);
+    if (json_is_integer(v)) {
+        snprintf(buf, bufsz, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return buf;
+    }
+    if (json_is_real(v)) {
+        snprintf(buf, bufsz, "%.17g", json_real_value(v));
+        return buf;
+    }
+    if (json_is_boolean(v))
+        return json_is_true(v) ? "true" : "false";
+    if (json_is_null(v))
+        return "";
+    return NULL;
+}
+
+static int kentry_cmp(const void *a, const void *b)
+{
+    const kentry *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    if (c)
+        return c;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* First entry with key >= `key`. */
+static size_t kentry_lower(const kentry *v, size_t n, const char *key)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(v[mid].key, key) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* ---- per-resource facts and indexes ---------------------------------------------------------- */
+
+static void rinfo_dispose(rinfo *ri)
+{
+    json_decref(ri->prev);
+    json_decref(ri->prefixes);
+    json_decref(ri->suffixes);
+    pl_free(ri->group);
+    pl_free(ri->version);
+    pl_free(ri->org_kind);
+    pl_free(ri->cur_ns);
+    pl_free(ri->org_ns);
+}
+
+static int rinfo_init(rinfo *ri, pl_kz_res *r)
+{
+    const char *av = pl_kz_res_api_version(r);
+    const char *slash = strchr(av, '/');
+    const char *org_kind = pl_kz_res_kind(r), *org_ns = pl_kz_res_namespace(r);
+    json_t *first;
+    int error;
+
+    memset(ri, 0, sizeof(*ri));
+    ri->r = r;
+    /* kyaml resid.ParseGroupVersion: "builtin" (old plugin apiVersion) is a group */
+    if (slash) {
+        ri->group = pl_strndup(av, (size_t)(slash - av));
+        ri->version = pl_strdup(slash + 1);
+    } else if (!strcmp(av, "builtin")) {
+        ri->group = pl_strdup(av);
+        ri->version = pl_strdup("");
+    } else {
+        ri->group = pl_strdup("");
+        ri->version = pl_strdup(av);
+    }
+    ri->cluster = is_cluster_scoped(av, pl_kz_res_kind(r));
+    if (!(ri->prev = pl_kz_res_previous_ids(r)))
+        return oom();
+    if ((first = json_array_get(ri->prev, 0))) {
+        org_kind = pl_json_str(first, "kind", NULL);
+        org_ns = pl_json_str(first, "namespace", NULL);
+    }
+    ri->org_kind = pl_strdup(org_kind ? org_kind : "");
+    /* previous ids keep the current gvk's scope (Resource.PrevIds copies GetGvk()) */
+    ri->cur_ns = pl_strdup(effective_ns(ri->cluster, pl_kz_res_namespace(r)));
+    ri->org_ns = pl_strdup(effective_ns(ri->cluster, org_ns));
+    if (!ri->group || !ri->version || !ri->org_kind || !ri->cur_ns || !ri->org_ns)
+        return oom();
+    if ((error = split_csv_annotation(&ri->prefixes, r, PL_KZ_ANN_PREFIXES)) < 0 ||
+        (error = split_csv_annotation(&ri->suffixes, r, PL_KZ_ANN_SUFFIXES)) < 0)
+        return error;
+    return 0;
+}
+
+static int build_indexes(fixer *f)
+{
+    size_t n = f->m->n, nnames = 0, k;
+
+    for (size_t i = 0; i < n; i++)
+        nnames += json_array_size(f->info[i].prev);
+    if (nnames) {
+        if (!(f->by_name = pl_calloc(nnames, sizeof(*f->by_name))))
+            return oom();
+        k = 0;
+        for (size_t i = 0; i < n; i++) {
+            size_t j;
+            json_t *id;
+            json_array_foreach(f->info[i].prev, j, id) {
+                const char *nm = pl_json_str(id, "name", NULL);
+                f->by_name[k].key = nm ? nm : "";
+                f->by_name[k].idx = i;
+                k++;
+            }
+        }
+        qsort(f->by_name, k, sizeof(*f->by_name), kentry_cmp);
+        /* a resource listed once per distinct previous name (names repeat after ns moves) */
+        f->nby_name = 0;
+        for (size_t i = 0; i < k; i++) {
+            if (f->nby_name && f->by_name[f->nby_name - 1].idx == f->by_name[i].idx &&
+                !strcmp(f->by_name[f->nby_name - 1].key, f->by_name[i].key))
+                continue;
+            f->by_name[f->nby_name++] = f->by_name[i];
+        }
+    }
+    if (n) {
+        if (!(f->by_orgns = pl_calloc(n, sizeof(*f->by_orgns))))
+            return oom();
+        for (size_t i = 0; i < n; i++) {
+            if (f->info[i].cluster)
+                continue; /* GroupedByOriginalNamespace drops TotallyNotANamespace */
+            f->by_orgns[f->nby_orgns].key = f->info[i].org_ns;
+            f->by_orgns[f->nby_orgns].idx = i;
+            f->nby_orgns++;
+        }
+        qsort(f->by_orgns, f->nby_orgns, sizeof(*f->by_orgns), kentry_cmp);
+        if (!(f->cand = pl_calloc(n, sizeof(*f->cand))))
+            return oom();
+    }
+    return 0;
+}
+
+/* ---- the referrable subset (resWrangler.SubsetThatCouldBeReferencedByResource) ---------------- */
+
+static void clear_rb_ns(fixer *f)
+{
+    for (size_t i = 0; i < f->nrb_ns; i++)
+        pl_free(f->rb_ns[i]);
+    pl_free(f->rb_ns);
+    f->rb_ns = NULL;
+    f->nrb_ns = 0;
+}
+
+/*
+ * getNamespacesForRoleBinding: a RoleBinding may name ServiceAccounts of other namespaces in
+ * its subjects, which makes those namespaces referrable. A ServiceAccount subject with a
+ * namespace that is not a string is kustomize's "namespace is blank" error.
+ */
+static int collect_rolebinding_namespaces(fixer *f)
+{
+    const rinfo *ri = &f->info[f->ref];
+    json_t *subjects, *s;
+    size_t i;
+
+    if (strcmp(pl_kz_res_kind(ri->r), "RoleBinding"))
+        return 0;
+    subjects = json_object_get(ri->r->obj, "subjects");
+    if (!json_is_array(subjects))
+        return 0;
+    json_array_foreach(subjects, i, s) {
+        json_t *ns = json_object_get(s, "namespace"), *kind = json_object_get(s, "kind");
+        char **p;
+        if (!json_is_object(s) || !ns || !json_is_string(kind) ||
+            strcmp(json_string_value(kind), "ServiceAccount"))
+            continue;
+        if (!json_is_string(ns)) {
+            pl_buf id = PL_BUF_INIT;
+            int error;
+            format_resid(&id, ri);
+            error = pl_error_set(PL_EINVALID, "Invalid Input: namespace is blank for resource \"%s\"",
+                                 id.ptr ? id.ptr : "");
+            pl_buf_dispose(&id);
+            return error;
+        }
+        if (!(p = pl_realloc(f->rb_ns, (f->nrb_ns + 1) * sizeof(*p))))
+            return oom();
+        f->rb_ns = p;
+        if (!(f->rb_ns[f->nrb_ns] = pl_strdup(json_string_value(ns))))
+            return oom();
+        f->nrb_ns++;
+    }
+    return 0;
+}
+
+static int in_subset(const fixer *f, size_t j)
+{
+    const rinfo *c = &f->info[j];
+    const char *ns;
+
+    if (f->ref_cluster || c->cluster)
+        return 1;
+    if (!strcmp(c->cur_ns, f->info[f->ref].cur_ns))
+        return 1;
+    ns = pl_kz_res_namespace(c->r);
+    for (size_t i = 0; i < f->nrb_ns; i++)
+        if (!strcmp(f->rb_ns[i], ns))
+            return 1;
+    return 0;
+}
+
+/* ---- selectReferral sieves ---------------------------------------------------------------------- */
+
+/* previousIdSelectedByGvk: some previous id (current group/version, previous kind) matches */
+static int prev_id_selected(const rinfo *c, const char *g, const char *v, const char *k)
+{
+    size_t i;
+    json_t *id;
+    json_array_foreach(c->prev, i, id) {
+        const char *pk = pl_json_str(id, "kind", NULL);
+        if (gvk_selected(c->group, c->version, pk ? pk : "", g, v, k))
+            return 1;
+    }
+    return 0;
+}
+
+/* sameCurrentNamespaceAsReferrer */
+static int same_ns_as_referrer(const fixer *f, size_t j)
+{
+    const rinfo *c = &f->info[j];
+    if (f->ref_cluster || c->cluster)
+        return 1;
+    if (!strcmp(pl_kz_res_kind(c->r), "ServiceAccount"))
+        return 1;
+    return !strcmp(c->cur_ns, f->info[f->ref].cur_ns);
+}
+
+/* getRoleRefGvk: roleRef with apiGroup and kind, else no roleRef restriction */
+static int roleref_gvk(const fixer *f, const char **group, const char **kind, char *gbuf,
+                       char *kbuf, size_t bufsz)
+{
+    json_t *rr = json_object_get(f->info[f->ref].r->obj, "roleRef");
+    json_t *g = json_object_get(rr, "apiGroup"), *k = json_object_get(rr, "kind");
+    if (!json_is_object(rr) || !g || !k)
+        return 0;
+    *group = scalar_text(g, gbuf, bufsz);
+    *kind = scalar_text(k, kbuf, bufsz);
+    return *group && *kind;
+}
+
+/*
+ * Has the referrable subset some resource whose original namespace is `ns`? Decides between
+ * GroupedByOriginalNamespace and the GroupedByCurrentNamespace fallback of
+ * filterMapCandidatesByNamespace.
+ */
+static int subset_has_orgns(const fixer *f, const char *ns)
+{
+    for (size_t e = kentry_lower(f->by_orgns, f->nby_orgns, ns);
+         e < f->nby_orgns && !strcmp(f->by_orgns[e].key, ns); e++)
+        if (in_subset(f, f->by_orgns[e].idx))
+            return 1;
+    return 0;
+}
+
+enum { NS_ANY, NS_ORIGINAL, NS_CURRENT };
+
+/*
+ * kustomize Filter.selectReferral. `ns_mode`/`ns` restrict candidates for map values that
+ * carry a namespace. *out = index of the referral or -1 when none (nothing to do).
+ */
+static int select_referral(long *out, fixer *f, const char *old_name, int ns_mode, const char *ns,
+                           int is_map)
+{
+    const pl_kz_nameref *t = f->target;
+    const char *rr_group = NULL, *rr_kind = NULL;
+    char gbuf[64], kbuf[64];
+    int roleref = 0;
+    size_t k = 0, e;
+
+    *out = -1;
+    if (f->is_roleref)
+        roleref = roleref_gvk(f, &rr_group, &rr_kind, gbuf, kbuf, sizeof(gbuf));
+    for (e = kentry_lower(f->by_name, f->nby_name, old_name);
+         e < f->nby_name && !strcmp(f->by_name[e].key, old_name); e++) {
+        size_t j = f->by_name[e].idx;
+        const rinfo *c = &f->info[j];
+        if (!in_subset(f, j))
+            continue;
+        if (ns_mode == NS_ORIGINAL && (c->cluster || strcmp(c->org_ns, ns)))
+            continue;
+        if (ns_mode == NS_CURRENT && (c->cluster || strcmp(c->cur_ns, ns)))
+            continue;
+        if (!prev_id_selected(c, t->group, t->version, t->kind))
+            continue;
+        if (roleref && !prev_id_selected(c, rr_group, NULL, rr_kind))
+            continue;
+        if (!same_ns_as_referrer(f, j))
+            continue;
+        f->cand[k++] = j;
+    }
+    if (k > 1) {
+        /* coarse pass first (an empty prefix/suffix list matches anything), then exact */
+        for (int pass = 0; pass < 2 && k > 1; pass++) {
+            size_t kk = 0;
+            for (size_t i = 0; i < k; i++)
+                if (prefixes_suffixes_equal(&f->info[f->cand[i]], &f->info[f->ref], pass == 0))
+                    f->cand[kk++] = f->cand[i];
+            k = kk;
+        }
+    }
+    if (k == 0)
+        return 0;
+    if (k > 1) {
+        /* allNamesAreTheSame / allNamesAndNamespacesAreTheSame: take the first */
+        const pl_kz_res *first = f->info[f->cand[0]].r;
+        for (size_t i = 1; i < k; i++) {
+            const pl_kz_res *o = f->info[f->cand[i]].r;
+            if (strcmp(pl_kz_res_name(first), pl_kz_res_name(o)) ||
+                (is_map && strcmp(pl_kz_res_namespace(first), pl_kz_res_namespace(o)))) {
+                pl_buf msg = PL_BUF_INIT;
+                int error;
+                pl_buf_printf(&msg, "updating name reference in '%s' field of '", f->spec->path);
+                format_resid(&msg, &f->info[f->ref]);
+                pl_buf_printf(&msg, "': considering field '%s' of object ", f->spec->path);
+                format_resid(&msg, &f->info[f->ref]);
+                pl_buf_puts(&msg, ": found multiple possible referrals: ");
+                for (size_t c = 0; c < k; c++) {
+                    if (c)
+                        pl_buf_puts(&msg, ", ");
+                    format_resid(&msg, &f->info[f->cand[c]]);
+                }
+                error = pl_error_set(PL_EINVALID, "%s", msg.ptr ? msg.ptr : "");
+                pl_buf_dispose(&msg);
+                return error;
+            }
+        }
+    }
+    *out = (long)f->cand[0];
+    return 0;
+}
+
+/* recordTheReferral: the referral remembers who refers to it (kustomize refBy) */
+static int record_referral(fixer *f, size_t j)
+{
+    pl_kz_res *referral = f->info[j].r, *referrer = f->info[f->ref].r;
+    json_t *id;
+
+    if (!referral->ref_by && !(referral->ref_by = json_array()))
+        return oom();
+    id = json_pack("{s:s,s:s,s:s,s:s}", "apiVersion", pl_kz_res_api_version(referrer), "kind",
+                   pl_kz_res_kind(referrer), "name", pl_kz_res_name(referrer), "namespace",
+                   pl_kz_res_namespace(referrer));
+    if (!id || json_array_append_new(referral->ref_by, id) < 0)
+        return oom();
+    return 0;
+}
+
+/* ---- setting values (nameref Filter.set / setScalar / setMapping) ------------------------------ */
+
+/* A scalar naming the referral: *slot replaced by the new name when it changed. */
+static int set_scalar(fixer *f, json_t **slot)
+{
+    char buf[64];
+    const char *old = scalar_text(*slot, buf, sizeof(buf));
+    const char *nm;
+    long j;
+    int error;
+
+    if (!old)
+        return 0;
+    if ((error = select_referral(&j, f, old, NS_ANY, NULL, 0)) < 0 || j < 0)
+        return error;
+    if ((error = record_referral(f, (size_t)j)) < 0)
+        return error;
+    nm = pl_kz_res_name(f->info[j].r);
+    if (json_is_string(*slot) && !strcmp(nm, old))
+        return 0;
+    if (!json_is_string(*slot) && !strcmp(nm, old))
+        return 0;
+    {
+        json_t *s = json_string(nm);
+        if (!s)
+            return oom();
+        json_decref(*slot);
+        *slot = s;
+    }
+    return 0;
+}
+
+/* A map {name, namespace?}: both fields come from the referral. */
+static int set_mapping(fixer *f, json_t *map)
+{
+    json_t *name = json_object_get(map, "name"), *nsv;
+    char buf[64], nsbuf[64];
+    const char *old, *ns = NULL, *new_name, *new_ns;
+    int ns_mode = NS_ANY, error;
+    long j;
+
+    if (!name) {
+        pl_buf id = PL_BUF_INIT;
+        format_resid(&id, &f->info[f->ref]);
+        error = pl_error_set(PL_EINVALID,
+                             "updating name reference in '%s' field of '%s': path config error; "
+                             "no 'name' field in node",
+                             f->spec->path, id.ptr ? id.ptr : "");
+        pl_buf_dispose(&id);
+        return error;
+    }
+    if ((nsv = json_object_get(map, "namespace"))) {
+        ns = scalar_text(nsv, nsbuf, sizeof(nsbuf));
+        if (!ns)
+            ns = "";
+        /* filterMapCandidatesByNamespace: original namespaces first, then current ones */
+        ns_mode = subset_has_orgns(f, ns) ? NS_ORIGINAL : NS_CURRENT;
+    }
+    old = scalar_text(name, buf, sizeof(buf));
+    if (!old)
+        old = "";
+    if ((error = select_referral(&j, f, old, ns_mode, ns, 1)) < 0 || j < 0)
+        return error;
+    if ((error = record_referral(f, (size_t)j)) < 0)
+        return error;
+    new_name = pl_kz_res_name(f->info[j].r);
+    new_ns = pl_kz_res_namespace(f->info[j].r);
+    if (!strcmp(new_name, old) && !*new_ns)
+        return 0;
+    if (json_object_set_new(map, "name", json_string(new_name)) < 0)
+        return oom();
+    /* an empty namespace is a wildcard here, never written over "default" */
+    if (*new_ns && json_object_set_new(map, "namespace", json_string(new_ns)) < 0)
+        return oom();
+    return 0;
+}
+
+static int is_scalar(const json_t *v)
+{
+    return json_is_string(v) || json_is_number(v) || json_is_boolean(v);
+}
+
+static int set_value(json_t **slot, const char *path_str, void *payload)
+{
+    fixer *f = payload;
+    json_t *v = *slot;
+    (void)path_str;
+
+    if (!v || json_is_null(v))
+        return 0;
+    if (is_scalar(v))
+        return set_scalar(f, slot);
+    if (json_is_object(v))
+        return set_mapping(f, v);
+    if (json_is_array(v)) {
+        /* seqfilter: strings (rules/resourceNames) and maps (subjects); others skipped */
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            json_t *e = json_array_get(v, i);
+            int error;
+            if (is_scalar(e)) {
+                json_t *cur = json_incref(e); /* held by cur while set_scalar may swap it */
+                if ((error = set_scalar(f, &cur)) < 0) {
+                    json_decref(cur);
+                    return error;
+                }
+                if (cur != e && json_array_set(v, i, cur) < 0) {
+                    json_decref(cur);
+                    return oom();
+                }
+                json_decref(cur);
+            } else if (json_is_object(e)) {
+                if ((error = set_mapping(f, e)) < 0)
+                    return error;
+            }
+        }
+    }
+    return 0;
+}
+
+/* ---- driver ------------------------------------------------------------------------------------------ */
+
+static int fix_referrer(fixer *f, const pl_kz_tconfig *tc, size_t i)
+{
+    const rinfo *ri = &f->info[i];
+    int have_subset = 0, error = 0;
+
+    f->ref = i;
+    f->ref_cluster = ri->cluster;
+    /* filters in nameReference order, then field spec order (determineFilters) */
+    for (size_t t = 0; t < tc->nnameref; t++) {
+        const pl_kz_nameref *nr = &tc->nameref[t];
+        for (size_t s = 0; s < nr->referrers.n; s++) {
+            const pl_kz_fieldspec *fs = &nr->referrers.v[s];
+            pl_kz_fieldspec walk;
+            if (!gvk_selected(ri->group, ri->version, ri->org_kind, fs->group, fs->version,
+                              fs->kind))
+                continue;
+            if (!have_subset) {
+                /* computed once per referrer, before any of its fields change */
+                have_subset = 1;
+                if ((error = collect_rolebinding_namespaces(f)) < 0)
+                    goto done;
+                if (f->nby_name == 0)
+                    goto done; /* nothing was ever renamed: no value can match */
+            }
+            /* the referrer was selected by its original gvk: walk whatever its gvk is now */
+            memset(&walk, 0, sizeof(walk));
+            walk.path = fs->path;
+            walk.create = fs->create;
+            f->target = nr;
+            f->spec = fs;
+            f->is_roleref = fs->path && strlen(fs->path) >= 12 &&
+                            !strcmp(fs->path + strlen(fs->path) - 12, "roleRef/name");
+            if ((error = pl_kz_fieldspec_apply(ri->r->obj, &walk, set_value, f)) < 0)
+                goto done;
+        }
+    }
+done:
+    clear_rb_ns(f);
+    return error;
+}
 
 int pl_kz_nameref_fix(pl_kz_resmap *m, const pl_kz_tconfig *tc)
 {
-    (void)m; (void)tc;
-    return 0;
+    fixer f;
+    size_t ninfo = 0;
+    int error = 0;
+
+    if (!m || !tc || m->n == 0 || tc->nnameref == 0)
+        return 0;
+    memset(&f, 0, sizeof(f));
+    f.m = m;
+    if (!(f.info = pl_calloc(m->n, sizeof(*f.info)))) {
+        error = oom();
+        goto done;
+    }
+    for (; ninfo < m->n; ninfo++)
+        if ((error = rinfo_init(&f.info[ninfo], m->v[ninfo])) < 0) {
+            ninfo++;
+            goto done;
+        }
+    if ((error = build_indexes(&f)) < 0)
+        goto done;
+    for (size_t i = 0; i < m->n; i++)
+        if ((error = fix_referrer(&f, tc, i)) < 0)
+            goto done;
+done:
+    for (size_t i = 0; i < ninfo; i++)
+        rinfo_dispose(&f.info[i]);
+    pl_free(f.info);
+    pl_free(f.by_name);
+    pl_free(f.by_orgns);
+    pl_free(f.cand);
+    clear_rb_ns(&f);
+    return error;
 }
