@@ -540,6 +540,20 @@ static int add_docs(pl_kz_resmap *out, json_t *docs, const char *file)
     return 0;
 }
 
+/* Join origin paths, which are relative to the top kustomization ("" at the top). Owned. */
+static char *origin_join(json_t *origin_path, const char *rel)
+{
+    const char *base = json_string_value(origin_path);
+    pl_buf b = PL_BUF_INIT;
+    char *r;
+    if (!base || !*base)
+        return pl_path_clean(rel);
+    pl_buf_printf(&b, "%s/%s", base, rel);
+    r = pl_path_clean(b.ptr ? b.ptr : rel);
+    pl_buf_dispose(&b);
+    return r;
+}
+
 static int set_origin_annotation(pl_kz_resmap *m, json_t *origin)
 {
     pl_buf b = PL_BUF_INIT;
@@ -578,13 +592,11 @@ static int accumulate_file(build *b, const pl_kz_ctx *ctx, pl_kz_resmap *into, c
         goto done;
     if (has_build_metadata(b, "originAnnotations")) {
         json_t *o = json_object();
-        char *p = pl_path_join(json_string_value(origin_path), rel);
-        char *clean = p && !strncmp(p, "./", 2) ? pl_strdup(p + 2) : pl_strdup(p ? p : rel);
-        json_object_set_new(o, "path", json_string(clean));
+        char *p = origin_join(origin_path, rel);
+        json_object_set_new(o, "path", json_string(p ? p : rel));
         set_origin_annotation(&tmp, o);
         json_decref(o);
         pl_free(p);
-        pl_free(clean);
     }
     error = append_all(into, &tmp);
 done:
@@ -701,7 +713,7 @@ static int accumulate_dir(build *b, const pl_kz_ctx *ctx, accum *ra, const char 
     if ((error = check_cycle(b, real)) < 0)
         goto done;
     {
-        char *op = pl_path_join(json_string_value(origin_path), rel);
+        char *op = origin_join(origin_path, rel);
         sub_origin = json_string(op ? op : rel);
         pl_free(op);
     }
@@ -811,7 +823,7 @@ static int run_generators(build *b, const pl_kz_ctx *ctx, accum *ra, json_t *k, 
             if (error == 0 && has_build_metadata(b, "originAnnotations")) {
                 /* generated objects record the kustomization that configured them */
                 pl_buf ob = PL_BUF_INIT;
-                char *ci = pl_path_join(json_string_value(origin_path), pl_path_base(ctx->origin_path));
+                char *ci = origin_join(origin_path, pl_path_base(ctx->origin_path));
                 pl_buf_printf(&ob, "configuredIn: %s\nconfiguredBy:\n  apiVersion: builtin\n  kind: %s\n",
                               ci, kinds[f]);
                 for (size_t j = 0; j < gen.n; j++)
@@ -1184,8 +1196,9 @@ static int build_dir(build *b, accum *ra, const char *dir, int is_component, jso
 done:
     if (b->depth && b->visited[b->depth - 1] == dir)
         b->depth--;
-    if (error < 0 && kfile && !strstr(pl_error_last()->message, kfile) &&
-        !strstr(pl_error_last()->message, dir))
+    /* name the kustomization unless the message already names a file */
+    if (error < 0 && kfile && pl_error_last()->message[0] != '/' &&
+        !strstr(pl_error_last()->message, kfile))
         pl_error_prefix("%s", kfile);
     json_decref(k);
     pl_free(kfile);
