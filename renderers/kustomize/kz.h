@@ -173,7 +173,10 @@ typedef struct pl_kz_ctx {
     const char *root; /* load-restrictor root for file loads (== dir under RootOnly) */
     pl_kz_tconfig *tc;   /* borrowed: transformer config of this kustomization */
     json_t *openapi;  /* borrowed: custom openapi schema (`openapi:` field) or NULL */
-    const char *origin_path; /* kustomization file path for buildMetadata annotations, or NULL */
+    const char *origin_path; /* absolute path of the kustomization file (for messages), or NULL */
+    const char *origin_rel;  /* kustomization file relative to the top one ("../base/kustomization.yaml") */
+    int track_origin;        /* buildMetadata present: record origins/transformations */
+    int origin_named;        /* transformer configs from `transformers:` name themselves */
 } pl_kz_ctx;
 
 /*

@@ -578,7 +578,7 @@ static int set_origin_annotation(pl_kz_resmap *m, json_t *origin)
     return 0;
 }
 
-static int accumulate_file(build *b, const pl_kz_ctx *ctx, pl_kz_resmap *into, const char *rel,
+static int accumulate_file(const pl_kz_ctx *ctx, pl_kz_resmap *into, const char *rel,
                            json_t *origin_path)
 {
     json_t *docs = NULL;
@@ -590,7 +590,7 @@ static int accumulate_file(build *b, const pl_kz_ctx *ctx, pl_kz_resmap *into, c
         goto done;
     if ((error = add_docs(&tmp, docs, rel)) < 0)
         goto done;
-    if (has_build_metadata(b, "originAnnotations")) {
+    if (ctx->track_origin) {
         json_t *o = json_object();
         char *p = origin_join(origin_path, rel);
         json_object_set_new(o, "path", json_string(p ? p : rel));
@@ -721,7 +721,7 @@ static int accumulate_dir(build *b, const pl_kz_ctx *ctx, accum *ra, const char 
         /* components run directly on the parent's accumulator */
         error = build_dir(b, ra, real, 1, sub_origin, NULL);
     } else {
-        const accum *hit = has_build_metadata(b, "originAnnotations") || b->openapi_changes
+        const accum *hit = ctx->track_origin || b->openapi_changes
                                ? NULL
                                : cache_get(b, real);
         have_sub = 1;
@@ -734,7 +734,7 @@ static int accumulate_dir(build *b, const pl_kz_ctx *ctx, accum *ra, const char 
                 goto done;
             if ((error = build_dir(b, &sub, real, 0, sub_origin, NULL)) < 0)
                 goto done;
-            if (oa == b->openapi_changes && !has_build_metadata(b, "originAnnotations"))
+            if (oa == b->openapi_changes && !ctx->track_origin)
                 cache_put(b, real, &sub);
         }
         error = merge_accum(ra, &sub);
@@ -762,7 +762,7 @@ static int accumulate_resources(build *b, const pl_kz_ctx *ctx, accum *ra, json_
         pl_fs_kind kind = path ? pl_fs_kind_of(b->fs, path) : PL_FS_NONE;
         pl_free(path);
         if (kind == PL_FS_FILE) {
-            if ((error = accumulate_file(b, ctx, &ra->rm, rel, origin_path)) < 0)
+            if ((error = accumulate_file(ctx, &ra->rm, rel, origin_path)) < 0)
                 return error;
         } else {
             char msg[1024];
@@ -787,14 +787,63 @@ static json_t *builtin_cfg(const char *kind)
     return c;
 }
 
+/*
+ * buildMetadata: transformerAnnotations. After a transformer ran, every resource records it
+ * (kustomize resWrangler.AddTransformerAnnotation): a resource without an origin gets the
+ * transformer as its origin, the others get an entry appended to the transformations list.
+ */
+static void note_transformer(const pl_kz_ctx *ctx, accum *ra, const json_t *cfg)
+{
+    pl_buf entry = PL_BUF_INIT;
+    const char *name = pl_json_str(cfg, "metadata", "name", NULL);
+    const char *ns = pl_json_str(cfg, "metadata", "namespace", NULL);
+    const char *configured_in = ctx->origin_rel ? ctx->origin_rel : "kustomization.yaml";
+
+    if (!ctx->track_origin)
+        return;
+    pl_buf_printf(&entry, "configuredIn: %s\nconfiguredBy:\n  apiVersion: %s\n  kind: %s\n",
+                  configured_in, pl_json_str(cfg, "apiVersion", NULL),
+                  pl_json_str(cfg, "kind", NULL));
+    if (name && ctx->origin_named)
+        pl_buf_printf(&entry, "  name: %s\n", name);
+    if (ns && ctx->origin_named)
+        pl_buf_printf(&entry, "  namespace: %s\n", ns);
+    for (size_t i = 0; i < ra->rm.n; i++) {
+        pl_kz_res *r = ra->rm.v[i];
+        const char *cur = pl_kz_res_annotation(r, "config.kubernetes.io/origin");
+        if (!cur) {
+            pl_kz_res_set_annotation(r, "config.kubernetes.io/origin", entry.ptr);
+        } else {
+            const char *t = pl_kz_res_annotation(r, "alpha.config.kubernetes.io/transformations");
+            pl_buf nb = PL_BUF_INIT;
+            if (t)
+                pl_buf_puts(&nb, t);
+            /* one list item: "- " then the entry indented by two */
+            for (const char *p = entry.ptr; *p;) {
+                const char *nl = strchr(p, '\n');
+                size_t len = nl ? (size_t)(nl - p) : strlen(p);
+                pl_buf_puts(&nb, p == entry.ptr ? "- " : "  ");
+                pl_buf_put(&nb, p, len);
+                pl_buf_putc(&nb, '\n');
+                p += len + (nl ? 1 : 0);
+            }
+            pl_kz_res_set_annotation(r, "alpha.config.kubernetes.io/transformations", nb.ptr);
+            pl_buf_dispose(&nb);
+        }
+    }
+    pl_buf_dispose(&entry);
+}
+
 static int run_cfg_take(const pl_kz_ctx *ctx, accum *ra, json_t *cfg)
 {
     int error = pl_kz_builtin_run(ctx, &ra->rm, cfg);
+    if (error == 0)
+        note_transformer(ctx, ra, cfg);
     json_decref(cfg);
     return error;
 }
 
-static int run_generators(build *b, const pl_kz_ctx *ctx, accum *ra, json_t *k, json_t *origin_path)
+static int run_generators(const pl_kz_ctx *ctx, accum *ra, json_t *k, json_t *origin_path)
 {
     static const char *const fields[] = {"configMapGenerator", "secretGenerator"};
     static const char *const kinds[] = {"ConfigMapGenerator", "SecretGenerator"};
@@ -820,7 +869,7 @@ static int run_generators(build *b, const pl_kz_ctx *ctx, accum *ra, json_t *k, 
             pl_kz_resmap_init(&gen);
             error = pl_kz_builtin_run(ctx, &gen, cfg);
             json_decref(cfg);
-            if (error == 0 && has_build_metadata(b, "originAnnotations")) {
+            if (error == 0 && ctx->track_origin) {
                 /* generated objects record the kustomization that configured them */
                 pl_buf ob = PL_BUF_INIT;
                 char *ci = origin_join(origin_path, pl_path_base(ctx->origin_path));
@@ -928,6 +977,11 @@ static int run_plugin_list(build *b, const pl_kz_ctx *ctx, accum *ra, json_t *li
             pl_kz_resmap_dispose(&gen);
         } else {
             error = pl_kz_builtin_run(ctx, &ra->rm, cfg);
+            if (error == 0) {
+                pl_kz_ctx named = *ctx;
+                named.origin_named = 1;
+                note_transformer(&named, ra, cfg);
+            }
         }
         if (error < 0)
             goto done;
@@ -1082,7 +1136,7 @@ static int build_dir(build *b, accum *ra, const char *dir, int is_component, jso
                      json_t **sort_options)
 {
     json_t *k = NULL, *v, *e;
-    char *kfile = NULL;
+    char *kfile = NULL, *origin_rel = NULL;
     pl_kz_ctx ctx;
     size_t i;
     int error;
@@ -1110,6 +1164,9 @@ static int build_dir(build *b, accum *ra, const char *dir, int is_component, jso
     ctx.dir = dir;
     ctx.root = dir;
     ctx.origin_path = kfile;
+    ctx.track_origin = b->build_metadata && json_array_size(b->build_metadata) > 0;
+    origin_rel = origin_join(origin_path, pl_path_base(kfile));
+    ctx.origin_rel = origin_rel;
 
     /* openapi: a custom schema replaces the builtin one from here on (kustomize: global) */
     if ((v = json_object_get(k, "openapi")) && json_is_object(v)) {
@@ -1158,7 +1215,7 @@ static int build_dir(build *b, accum *ra, const char *dir, int is_component, jso
     }
     ctx.tc = ra->tc;
     /* generators */
-    if ((error = run_generators(b, &ctx, ra, k, origin_path)) < 0 ||
+    if ((error = run_generators(&ctx, ra, k, origin_path)) < 0 ||
         (error = run_plugin_list(b, &ctx, ra, json_object_get(k, "generators"), 1, origin_path)) < 0)
         goto done;
     /* components */
@@ -1202,6 +1259,7 @@ done:
         pl_error_prefix("%s", kfile);
     json_decref(k);
     pl_free(kfile);
+    pl_free(origin_rel);
     return error;
 }
 
