@@ -202,6 +202,20 @@ int pl_kz_builtin_run(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *confi
 /** 1 if `kind` is a builtin generator (ConfigMapGenerator, SecretGenerator, ...). */
 int pl_kz_builtin_is_generator(const char *kind);
 
+/*
+ * Check a user-written `transformers:`/`generators:` entry before pl_kz_builtin_run: it must
+ * be `apiVersion: builtin` with a kind kustomize lets users load (SortOrderTransformer is not:
+ * "unable to load builtin SortOrderTransformer.builtin.[noGrp]"), and not a KRM function or
+ * helm chart. 0 or PL_EINVALID with the message. `config` is borrowed.
+ */
+int pl_kz_builtin_check_user(const json_t *config);
+
+/*
+ * 1 if kustomize treats apiVersion/kind as certainly cluster scoped (kyaml's precomputed
+ * openapi table, exact apiVersion + kind), else 0 (unknown kinds count as namespaced).
+ */
+int pl_kz_is_cluster_scoped(const char *api_version, const char *kind);
+
 /* Individual builtins, each with the same contract as pl_kz_builtin_run. */
 int pl_kz_t_namespace(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *cfg);
 int pl_kz_t_prefix_suffix(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *cfg); /* Prefix/SuffixTransformer */
@@ -248,6 +262,19 @@ int pl_kz_jsonpatch_apply(json_t **target, const json_t *ops);
  */
 int pl_kz_selector_match(const json_t *selector, const pl_kz_res *r);
 
+/*
+ * A compiled selector (regexes compiled once, label/annotation selectors parsed once), for
+ * matching many resources. pl_kz_selector_compile: *out owned (pl_kz_selector_free);
+ * `selector` borrowed, NULL or JSON null selects everything; PL_EINVALID on a bad regex or
+ * selector expression. pl_kz_selector_matches: 1/0 as kustomize resWrangler.Select decides
+ * (name/namespace against the original or the current id, effective namespaces, gvk against
+ * the current id), negative on OOM. Not thread-safe (one match buffer per selector).
+ */
+typedef struct pl_kz_selector pl_kz_selector;
+int pl_kz_selector_compile(pl_kz_selector **out, const json_t *selector);
+int pl_kz_selector_matches(const pl_kz_selector *sel, const pl_kz_res *r);
+void pl_kz_selector_free(pl_kz_selector *sel);
+
 /* ---- references -------------------------------------------------------------------------------------- */
 
 /** Rewrite references to renamed objects everywhere (kustomize nameReference). */
@@ -255,6 +282,18 @@ int pl_kz_nameref_fix(pl_kz_resmap *m, const pl_kz_tconfig *tc);
 
 /** Resolve `vars:` ($(NAME) in varReference fields). `vars` is the accumulated JSON list. */
 int pl_kz_vars_resolve(pl_kz_resmap *m, const json_t *vars, const pl_kz_tconfig *tc);
+
+/*
+ * Attach one kustomization's own `vars:` (borrowed JSON list) to the resources they name,
+ * as kustomize's ResAccumulator.MergeVars does after that kustomization's transformers: the
+ * resource whose *original* id (first previous id, else current) has the objref's exact
+ * group/version/kind/name (and effective namespace when objref gives one) gets the var name
+ * appended to its ref_var_names. More than one such resource: PL_EINVALID "found N resId
+ * matches for var ... (unable to disambiguate)". No match is not an error here.
+ * pl_kz_vars_resolve reads values from the tagged resources (falling back to the same
+ * original-id search for vars nobody tagged).
+ */
+int pl_kz_vars_merge(pl_kz_resmap *m, const json_t *vars);
 
 /* ---- output -------------------------------------------------------------------------------------------- */
 

@@ -602,10 +602,8 @@ static int set_scalar(fixer *f, json_t **slot)
     if ((error = record_referral(f, (size_t)j)) < 0)
         return error;
     nm = pl_kz_res_name(f->info[j].r);
-    if (json_is_string(*slot) && !strcmp(nm, old))
-        return 0;
-    if (!json_is_string(*slot) && !strcmp(nm, old))
-        return 0;
+    if (!strcmp(nm, old))
+        return 0; /* the name has not changed */
     {
         json_t *s = json_string(nm);
         if (!s)
