@@ -52,7 +52,7 @@ typedef struct build {
     const pl_render_opts *opts;
     const char *visited[MAX_DEPTH]; /* roots of the kustomizations being built (cycle check) */
     size_t depth;
-    json_t *build_metadata; /* borrowed: the top kustomization's buildMetadata */
+    json_t *build_metadata; /* owned: the top kustomization's buildMetadata */
     json_t *openapi;        /* owned: the custom schema in force (kustomize keeps it global) */
     const char *top_dir;
     cache_ent *cache;
@@ -972,6 +972,23 @@ static int run_plugin_list(build *b, const pl_kz_ctx *ctx, accum *ra, json_t *li
             pl_kz_resmap gen;
             pl_kz_resmap_init(&gen);
             error = pl_kz_builtin_run(ctx, &gen, cfg);
+            if (error == 0 && ctx->track_origin) {
+                /* generated objects name the config that made them (Origin.configuredBy) */
+                const char *co = pl_kz_res_annotation(cfgs.v[i], "config.kubernetes.io/origin");
+                const char *name = pl_json_str(cfg, "metadata", "name", NULL);
+                pl_buf ob = PL_BUF_INIT;
+                if (co && !strncmp(co, "path: ", 6))
+                    pl_buf_printf(&ob, "configuredIn: %.*s\n", (int)strcspn(co + 6, "\n"), co + 6);
+                else
+                    pl_buf_printf(&ob, "configuredIn: %s\n", ctx->origin_rel ? ctx->origin_rel : "kustomization.yaml");
+                pl_buf_printf(&ob, "configuredBy:\n  apiVersion: %s\n  kind: %s\n", av, kind);
+                if (name)
+                    pl_buf_printf(&ob, "  name: %s\n", name);
+                for (size_t j = 0; j < gen.n; j++)
+                    if (!pl_kz_res_annotation(gen.v[j], "config.kubernetes.io/origin"))
+                        pl_kz_res_set_annotation(gen.v[j], "config.kubernetes.io/origin", ob.ptr);
+                pl_buf_dispose(&ob);
+            }
             if (error == 0)
                 error = pl_kz_resmap_absorb(&ra->rm, &gen);
             pl_kz_resmap_dispose(&gen);
@@ -1154,8 +1171,8 @@ static int build_dir(build *b, accum *ra, const char *dir, int is_component, jso
         error = pl_error_set(PL_EINVALID, "expected kind != 'Component' for path '%s'", dir);
         goto done;
     }
-    if (b->depth == 0)
-        b->build_metadata = json_object_get(k, "buildMetadata");
+    if (b->depth == 0 && !b->build_metadata) /* the top one applies everywhere; held by b */
+        b->build_metadata = json_incref(json_object_get(k, "buildMetadata"));
     b->visited[b->depth++] = dir;
 
     memset(&ctx, 0, sizeof(ctx));
@@ -1386,6 +1403,7 @@ done:
     json_decref(result);
     json_decref(sort_options);
     json_decref(b.openapi);
+    json_decref(b.build_metadata);
     cache_free(&b);
     accum_dispose(&ra);
     return error;
