@@ -7,8 +7,14 @@
  *   - plain `true/True/TRUE/false/...` are bools; `yes`, `on`, `y` stay strings (YAML 1.2);
  *   - plain ``, `~`, `null`, `Null`, `NULL` are null;
  *   - ints follow Go's strconv.ParseInt(s, 0, 64) after removing `_`: 0755 is octal (493),
- *     0x1F, 0o17, 0b101, +7; then the YAML float pattern; timestamps stay strings;
- *   - quoted scalars and `!!str` are strings; mapping keys keep their source text.
+ *     0x1F, 0o17, 0b101, +7; then the YAML float pattern;
+ *   - plain timestamps (go-yaml's four time.Parse layouts: 2024-01-05, 2024-1-5T10:00:00Z,
+ *     "2024-01-05 10:00:00", ...) become time.Time, which Go's JSON encoder prints in RFC 3339:
+ *     they are stored as that string ("2024-01-05T00:00:00Z"); an offset of 24h or more makes
+ *     Time.MarshalJSON fail, so kustomize fails and so does the parse;
+ *   - quoted scalars and `!!str` are strings; `!!binary` is base64-decoded; scalars with a tag
+ *     go-yaml cannot resolve (`!Ref 12`, `!!foo`) are strings; mapping keys keep their source
+ *     text.
  * Aliases are expanded (deep copies), bounded by opts->max_nodes so an alias bomb stops early.
  *
  * Callers: every renderer (through the kustomize/plain loaders), tests and the fuzz target.
@@ -25,6 +31,10 @@
 #include <yaml.h>
 
 #include "plumb/core.h"
+
+/* yaml_write.c: go-yaml's parseTimestamp and Time.MarshalJSON (one implementation for both the
+ * reader and the writer's quoting decision). */
+int pl_yaml__timestamp(char *out, size_t outsz, const char *s, size_t n);
 
 #define DEFAULT_MAX_ALIAS_NODES 1000000
 #define DEFAULT_MAX_BYTES (64u * 1024 * 1024)
@@ -52,6 +62,7 @@ typedef struct reader {
     anchor_ent *anchors;
     size_t nanchors, anchors_cap;
     size_t alias_nodes, max_alias_nodes;
+    int dup_last_wins; /* go-yaml v2 semantics: a repeated key replaces the earlier value */
     json_t *docs;
     json_t *doc; /* current document root */
 } reader;
@@ -201,6 +212,121 @@ static int parse_float(const char *s, size_t n, double *out)
 }
 
 /*
+ * A plain timestamp: the RFC 3339 string Go's encoding/json prints for the time.Time go-yaml v3
+ * decodes. NULL with no error set when `s` is not a timestamp; NULL with an error when
+ * kustomize would fail on it.
+ */
+static json_t *resolve_timestamp(const char *s, size_t n, const char *name, const yaml_mark_t *m)
+{
+    char buf[64];
+    int r;
+
+    pl_error_clear();
+    if (n < 8 || s[4] != '-')
+        return NULL;
+    r = pl_yaml__timestamp(buf, sizeof(buf), s, n);
+    if (r == 0)
+        return NULL;
+    if (r < 0) {
+        pl_error_set(PL_EINVALID,
+                     "%s:%zu:%zu: timestamp %.*s: timezone hour outside of range [0,23]", name,
+                     m->line + 1, m->column + 1, (int)(n > 40 ? 40 : n), s);
+        return NULL;
+    }
+    return json_string(buf);
+}
+
+/* Go's json encoder writes invalid UTF-8 bytes as U+FFFD, one per byte. */
+static json_t *string_from_bytes(const unsigned char *p, size_t n)
+{
+    pl_buf b = PL_BUF_INIT;
+    json_t *j;
+
+    if ((j = json_stringn((const char *)p, n)) != NULL || n == 0)
+        return j ? j : json_string("");
+    for (size_t i = 0; i < n;) {
+        unsigned char c = p[i];
+        size_t w = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+        json_t *probe = w && i + w <= n ? json_stringn((const char *)p + i, w) : NULL;
+        if (probe) {
+            json_decref(probe);
+            pl_buf_put(&b, p + i, w);
+            i += w;
+        } else {
+            pl_buf_put(&b, "\xEF\xBF\xBD", 3);
+            i++;
+        }
+    }
+    j = b.ptr ? json_stringn(b.ptr, b.len) : NULL;
+    pl_buf_dispose(&b);
+    return j;
+}
+
+/* base64.StdEncoding.DecodeString: padding required, '\r' and '\n' ignored. */
+static json_t *decode_binary(const char *s, size_t n, const char *name, const yaml_mark_t *m)
+{
+    unsigned char *out = pl_malloc(n / 4 * 3 + 3);
+    size_t o = 0, q = 0, pad = 0;
+    unsigned acc = 0;
+    json_t *j = NULL;
+
+    if (!out) {
+        pl_error_set(PL_ENOMEM, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        int v;
+        if (c == '\r' || c == '\n')
+            continue;
+        if (c == '=') {
+            pad++;
+            v = 0;
+        } else if (pad) {
+            goto bad; /* data after padding */
+        } else if (c >= 'A' && c <= 'Z') {
+            v = c - 'A';
+        } else if (c >= 'a' && c <= 'z') {
+            v = c - 'a' + 26;
+        } else if (c >= '0' && c <= '9') {
+            v = c - '0' + 52;
+        } else if (c == '+') {
+            v = 62;
+        } else if (c == '/') {
+            v = 63;
+        } else {
+            goto bad;
+        }
+        acc = (acc << 6) | (unsigned)v;
+        if (++q == 4) {
+            if (pad > 2)
+                goto bad;
+            out[o++] = (unsigned char)(acc >> 16);
+            if (pad < 2)
+                out[o++] = (unsigned char)(acc >> 8);
+            if (pad < 1)
+                out[o++] = (unsigned char)acc;
+            q = 0;
+            acc = 0;
+            if (pad)
+                pad = 3; /* nothing may follow a padded quantum */
+        }
+    }
+    if (q != 0)
+        goto bad;
+    j = string_from_bytes(out, o);
+    pl_free(out);
+    if (!j)
+        pl_error_set(PL_ENOMEM, "out of memory");
+    return j;
+bad:
+    pl_free(out);
+    pl_error_set(PL_EINVALID, "%s:%zu:%zu: !!binary value contains invalid base64 data", name,
+                 m->line + 1, m->column + 1);
+    return NULL;
+}
+
+/*
  * Resolve a plain, untagged scalar the way go-yaml v3 does for interface{}.
  * Returns a new reference, or NULL with an error set.
  */
@@ -250,7 +376,13 @@ static json_t *resolve_plain(const char *s, size_t n, const char *name, const ya
         /* fall through */
     case '0': case '1': case '2': case '3': case '4':
     case '5': case '6': case '7': case '8': case '9': {
-        int r = parse_go_int(s, n, &iv, &uv);
+        int r;
+        if (c >= '0' && c <= '9') {
+            json_t *t = resolve_timestamp(s, n, name, m);
+            if (t || pl_error_last()->code)
+                return t;
+        }
+        r = parse_go_int(s, n, &iv, &uv);
         if (r == 0)
             return json_integer(iv);
         if (r == 1)
@@ -293,14 +425,22 @@ static json_t *make_scalar(reader *r, yaml_event_t *ev)
     double fv;
 
     if (tag && !(tag[0] == '!' && tag[1] == '\0')) {
-        if (tag_is(tag, "str") || tag_is(tag, "binary") || tag_is(tag, "timestamp"))
+        if (tag_is(tag, "str"))
             return json_stringn(s, n);
-        if (tag_is(tag, "null"))
-            return json_null();
-        if (tag_is(tag, "bool")) {
-            if (n == 4 && !strncasecmp(s, "true", 4))
+        if (tag_is(tag, "binary"))
+            return decode_binary(s, n, r->name, &ev->start_mark);
+        if (tag_is(tag, "timestamp")) {
+            json_t *t = resolve_timestamp(s, n, r->name, &ev->start_mark);
+            if (t || pl_error_last()->code)
+                return t;
+        } else if (tag_is(tag, "null")) {
+            if (n == 0 || (n == 1 && s[0] == '~') ||
+                (n == 4 && (!memcmp(s, "null", 4) || !memcmp(s, "Null", 4) || !memcmp(s, "NULL", 4))))
+                return json_null();
+        } else if (tag_is(tag, "bool")) {
+            if (n == 4 && (!memcmp(s, "true", 4) || !memcmp(s, "True", 4) || !memcmp(s, "TRUE", 4)))
                 return json_true();
-            if (n == 5 && !strncasecmp(s, "false", 5))
+            if (n == 5 && (!memcmp(s, "false", 5) || !memcmp(s, "False", 5) || !memcmp(s, "FALSE", 5)))
                 return json_false();
         } else if (tag_is(tag, "int")) {
             if (parse_go_int(s, n, &iv, &uv) == 0)
@@ -308,12 +448,10 @@ static json_t *make_scalar(reader *r, yaml_event_t *ev)
         } else if (tag_is(tag, "float")) {
             if (parse_go_int(s, n, &iv, &uv) == 0)
                 return json_real((double)iv);
-            if (parse_float(s, n, &fv) == 0)
+            if (yaml_style_float(s, n) && parse_float(s, n, &fv) == 0)
                 return json_real(fv);
-        } else if (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
-            /* local tags (!Ref ...) carry no type for interface{}: resolve the text */
-            return resolve_plain(s, n, r->name, &ev->start_mark);
         } else {
+            /* a tag go-yaml cannot resolve (!Ref, !!foo): the text, as a string */
             return json_stringn(s, n);
         }
         pl_error_set(PL_EINVALID, "%s:%zu:%zu: cannot decode %.*s as %s", r->name,
@@ -462,7 +600,8 @@ static int attach(reader *r, json_t *node, const yaml_mark_t *m, int is_scalar_k
         json_decref(node);
     } else {
         json_t *prev = json_object_get(f->node, f->key);
-        if (prev && (!f->explicit_keys || json_object_get(f->explicit_keys, f->key))) {
+        if (prev && !r->dup_last_wins &&
+            (!f->explicit_keys || json_object_get(f->explicit_keys, f->key))) {
             error = pl_error_set(PL_EINVALID, "%s:%zu:%zu: mapping key \"%s\" already defined",
                                  r->name, f->key_line + 1, f->key_col + 1, f->key);
             json_decref(node);
@@ -536,6 +675,7 @@ int pl_yaml_parse(json_t **out, const char *data, size_t len, const char *name,
     memset(&r, 0, sizeof(r));
     r.name = name ? name : "<input>";
     r.max_alias_nodes = opts && opts->max_nodes ? opts->max_nodes : DEFAULT_MAX_ALIAS_NODES;
+    r.dup_last_wins = opts && opts->duplicate_keys_last_wins;
     if (len > max_bytes)
         return pl_error_set(PL_ETOOBIG, "%s: larger than %zu bytes", r.name, max_bytes);
     if (!(r.docs = json_array()))

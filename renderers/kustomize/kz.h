@@ -153,6 +153,10 @@ typedef struct pl_kz_tconfig {
         common_annotations, var_reference, images, replicas;
     pl_kz_nameref *nameref;
     size_t nnameref, nameref_cap;
+    /* kustomize v5.8 TransformerConfig additions (keys `labels`, `volumeClaimTemplateLabels`):
+     * extra field specs for the `labels:` field, and the StatefulSet volumeClaimTemplates label
+     * specs used by `labels: [{includeTemplates: true}]` (no longer part of templateLabels). */
+    pl_kz_fslist labels, volume_claim_template_labels;
 } pl_kz_tconfig;
 
 /** The builtin defaults (kustomize api/konfig/builtinpluginconsts). Owned; pl_kz_tconfig_free. */

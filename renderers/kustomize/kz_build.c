@@ -377,8 +377,13 @@ static int load_kustomization(build *b, const char *dir, json_t **out, char **ou
     }
     if ((error = pl_fs_read(b->fs, found, &buf)) < 0)
         goto done;
-    if ((error = pl_yaml_parse(&docs, buf.ptr, buf.len, found, NULL)) < 0)
-        goto done;
+    {
+        /* kustomize reads its own file with sigs.k8s.io/yaml (go-yaml v2): repeated keys allowed */
+        pl_yaml_opts yo = PL_YAML_OPTS_INIT;
+        yo.duplicate_keys_last_wins = 1;
+        if ((error = pl_yaml_parse(&docs, buf.ptr, buf.len, found, &yo)) < 0)
+            goto done;
+    }
     k = json_array_get(docs, 0);
     if (!k) {
         error = pl_error_set(PL_EINVALID, "%s: kustomization.yaml is empty", found);

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -30,7 +31,33 @@
 
 /* ---- small helpers ------------------------------------------------------------------------ */
 
+/*
+ * A field of a plugin config. kustomize decodes configs with sigs.k8s.io/yaml into Go structs,
+ * and encoding/json matches field names case-insensitively, the last matching key winning
+ * ("Digest:" sets imageTag.digest). Data maps (labels, annotations) are not looked up this way.
+ */
+static json_t *cfg_get(const json_t *o, const char *key)
+{
+    const char *k;
+    json_t *v, *found = NULL;
+
+    if (!json_is_object(o))
+        return NULL;
+    json_object_foreach((json_t *)o, k, v) {
+        if (!strcasecmp(k, key))
+            found = v;
+    }
+    return found;
+}
+
 static const char *cfg_str(const json_t *o, const char *key)
+{
+    json_t *v = cfg_get(o, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* a string field of an object (exact key) */
+static const char *obj_str(const json_t *o, const char *key)
 {
     json_t *v = json_object_get(o, key);
     return json_is_string(v) ? json_string_value(v) : NULL;
@@ -298,7 +325,7 @@ static int set_entries(json_t **slot, const char *path, void *payload)
 /* the config's map, values made strings (kustomize decodes into map[string]string) */
 static int string_map(json_t **out, const json_t *cfg, const char *key, const char *plugin)
 {
-    json_t *in = json_object_get(cfg, key), *res, *v;
+    json_t *in = cfg_get(cfg, key), *res, *v;
     const char *k;
     pl_buf b = PL_BUF_INIT;
 
@@ -339,7 +366,7 @@ static int map_transform(pl_kz_resmap *m, const json_t *cfg, const char *key, co
         return error;
     if (!values || json_object_size(values) == 0)
         goto done; /* kustomize: nothing to add, nothing touched */
-    if ((error = pl_kz_fslist_add_json(&fsl, json_object_get(cfg, "fieldSpecs"))) < 0)
+    if ((error = pl_kz_fslist_add_json(&fsl, cfg_get(cfg, "fieldSpecs"))) < 0)
         goto done;
     p.values = values;
     for (size_t i = 0; i < m->n; i++) {
@@ -422,7 +449,7 @@ static int affix_pass(pl_kz_resmap *m, const json_t *cfg, int suffix)
     const char *plugin = suffix ? "SuffixTransformer" : "PrefixTransformer";
     const char *affix = nz(cfg_str(cfg, suffix ? "suffix" : "prefix"));
     const char *exclude = suffix ? cfg_str(cfg, "excludeLabelSelector") : NULL;
-    json_t *specs = json_object_get(cfg, "fieldSpecs");
+    json_t *specs = cfg_get(cfg, "fieldSpecs");
     json_t *selector = NULL;
     pl_kz_fslist fsl;
     affix_cb p;
@@ -579,7 +606,7 @@ static int rolebinding_subjects(json_t *obj, int mode, ns_cb *p)
 
         if (!json_is_object(s))
             continue;
-        have = cfg_str(s, want);
+        have = obj_str(s, want);
         if (!have || strcmp(have, val))
             continue;
         if ((error = set_subject_ns(s, p)) < 0)
@@ -707,10 +734,10 @@ static int subjects_mode(int *out, const json_t *cfg)
 
 int pl_kz_t_namespace(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *cfg)
 {
-    const char *ns = cfg_str(json_object_get(cfg, "metadata"), "namespace");
-    json_t *unset = json_object_get(cfg, "unsetOnly");
+    const char *ns = cfg_str(cfg_get(cfg, "metadata"), "namespace");
+    json_t *unset = cfg_get(cfg, "unsetOnly");
     pl_kz_fslist fsl;
-    int mode, error;
+    int mode = SUBJECTS_DEFAULT_ONLY, error;
 
     (void)ctx;
     memset(&fsl, 0, sizeof(fsl));
@@ -718,7 +745,7 @@ int pl_kz_t_namespace(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *cfg)
         return error;
     if (!ns || !*ns)
         return 0;
-    if ((error = pl_kz_fslist_add_json(&fsl, json_object_get(cfg, "fieldSpecs"))) < 0)
+    if ((error = pl_kz_fslist_add_json(&fsl, cfg_get(cfg, "fieldSpecs"))) < 0)
         return pl_error_prefix("NamespaceTransformer");
     for (size_t i = 0; i < m->n; i++) {
         pl_kz_res *r = m->v[i];
@@ -878,7 +905,7 @@ static int legacy_images(json_t *node, image_cb *p)
 
 int pl_kz_t_images(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *cfg)
 {
-    json_t *it = json_object_get(cfg, "imageTag");
+    json_t *it = cfg_get(cfg, "imageTag");
     pl_kz_fslist fsl;
     image_cb p;
     pl_buf pat = PL_BUF_INIT;
@@ -893,7 +920,7 @@ int pl_kz_t_images(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *cfg)
     p.new_tag = nz(cfg_str(it, "newTag"));
     p.digest = nz(cfg_str(it, "digest"));
     p.tag_suffix = nz(cfg_str(it, "tagSuffix"));
-    if ((error = pl_kz_fslist_add_json(&fsl, json_object_get(cfg, "fieldSpecs"))) < 0)
+    if ((error = pl_kz_fslist_add_json(&fsl, cfg_get(cfg, "fieldSpecs"))) < 0)
         return pl_error_prefix("ImageTagTransformer");
     /* image.IsImageMatched: the name is used as a regular expression, unescaped */
     pl_buf_printf(&pat, "^%s(:[a-zA-Z0-9_.{}-]*)?(@sha256:[a-zA-Z0-9_.{}-]*)?$", p.name);
@@ -984,9 +1011,9 @@ static int replica_match(const pl_kz_res *r, const char *name, const pl_kz_field
 
 int pl_kz_t_replicas(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *cfg)
 {
-    json_t *rep = json_object_get(cfg, "replica");
+    json_t *rep = cfg_get(cfg, "replica");
     const char *name = nz(cfg_str(rep, "name"));
-    json_t *count = json_object_get(rep, "count");
+    json_t *count = cfg_get(rep, "count");
     pl_kz_fslist fsl;
     replica_cb p;
     int found = 0, error;
@@ -997,7 +1024,7 @@ int pl_kz_t_replicas(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *cfg)
     if (count && !json_is_null(count) && !json_is_integer(count))
         return pl_error_set(PL_EINVALID, "ReplicaCountTransformer: replica.count must be an integer");
     p.count = json_integer_value(count);
-    if ((error = pl_kz_fslist_add_json(&fsl, json_object_get(cfg, "fieldSpecs"))) < 0)
+    if ((error = pl_kz_fslist_add_json(&fsl, cfg_get(cfg, "fieldSpecs"))) < 0)
         return pl_error_prefix("ReplicaCountTransformer");
     for (size_t j = 0; j < fsl.n; j++) {
         for (size_t i = 0; i < m->n; i++) {
@@ -1345,13 +1372,13 @@ int pl_kz_t_value_add(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *cfg)
         error = pl_error_set(PL_ENOMEM, "out of memory");
         goto done;
     }
-    if (json_is_array(json_object_get(cfg, "targets")))
-        json_array_extend(targets, json_object_get(cfg, "targets"));
+    if (json_is_array(cfg_get(cfg, "targets")))
+        json_array_extend(targets, cfg_get(cfg, "targets"));
     if (file && *file) {
         if ((error = pl_kz_load_yaml(ctx, file, &docs)) < 0)
             goto done;
-        if (json_is_array(json_object_get(json_array_get(docs, 0), "targets")))
-            json_array_extend(targets, json_object_get(json_array_get(docs, 0), "targets"));
+        if (json_is_array(cfg_get(json_array_get(docs, 0), "targets")))
+            json_array_extend(targets, cfg_get(json_array_get(docs, 0), "targets"));
     }
     if (json_array_size(targets) == 0) {
         error = pl_error_set(PL_EINVALID, "must specify at least one target");
@@ -1359,7 +1386,7 @@ int pl_kz_t_value_add(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *cfg)
     }
     json_array_foreach(targets, i, t) {
         const char *fp = cfg_str(t, "fieldPath");
-        json_int_t pos = json_integer_value(json_object_get(t, "filePathPosition"));
+        json_int_t pos = json_integer_value(cfg_get(t, "filePathPosition"));
         if (!fp || !*fp) {
             error = pl_error_set(PL_EINVALID, "fieldPath cannot be empty");
             goto done;
@@ -1372,8 +1399,8 @@ int pl_kz_t_value_add(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *cfg)
     }
     json_array_foreach(targets, i, t) {
         const char *fp = cfg_str(t, "fieldPath");
-        json_t *sel = json_object_get(t, "selector");
-        long pos = (long)json_integer_value(json_object_get(t, "filePathPosition"));
+        json_t *sel = cfg_get(t, "selector");
+        long pos = (long)json_integer_value(cfg_get(t, "filePathPosition"));
 
         for (size_t k = 0; k < m->n; k++) {
             pl_kz_res *r = m->v[k];
@@ -1546,8 +1573,8 @@ void pl_kz_sort_legacy(pl_kz_resmap *m)
 
 int pl_kz_t_sort_order(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *cfg)
 {
-    json_t *opts = json_object_get(cfg, "sortOptions");
-    json_t *legacy = json_object_get(opts, "legacySortOptions");
+    json_t *opts = cfg_get(cfg, "sortOptions");
+    json_t *legacy = cfg_get(opts, "legacySortOptions");
     const char *order = "fifo";
     json_t *first = NULL, *last = NULL;
     int error;
@@ -1565,8 +1592,8 @@ int pl_kz_t_sort_order(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *cfg)
         return 0;
     }
     if (legacy && !json_is_null(legacy)) {
-        first = json_incref(json_object_get(legacy, "orderFirst"));
-        last = json_incref(json_object_get(legacy, "orderLast"));
+        first = json_incref(cfg_get(legacy, "orderFirst"));
+        last = json_incref(cfg_get(legacy, "orderLast"));
         if (!first)
             first = json_array();
         if (!last)
@@ -1597,8 +1624,8 @@ static int legacy_order_transformer(const pl_kz_ctx *ctx, pl_kz_resmap *m, const
 static int iam_policy_generator(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *cfg)
 {
     const char *cloud = nz(cfg_str(cfg, "cloud"));
-    json_t *ks = json_object_get(cfg, "kubernetesService");
-    json_t *sa = json_object_get(cfg, "serviceAccount");
+    json_t *ks = cfg_get(cfg, "kubernetesService");
+    json_t *sa = cfg_get(cfg, "serviceAccount");
     pl_kz_resmap gen;
     pl_buf ann = PL_BUF_INIT;
     json_t *obj;
@@ -1684,10 +1711,10 @@ int pl_kz_builtin_is_generator(const char *kind)
 static const char *function_kind(const json_t *config)
 {
     json_t *ann = pl_json_path(config, "metadata", "annotations", NULL);
-    const char *spec = cfg_str(ann, "config.kubernetes.io/function");
+    const char *spec = obj_str(ann, "config.kubernetes.io/function");
 
     if (!spec)
-        spec = cfg_str(ann, "config.k8s.io/function");
+        spec = obj_str(ann, "config.k8s.io/function");
     if (!spec)
         return NULL;
     if (strstr(spec, "exec:") || strstr(spec, "exec\":"))

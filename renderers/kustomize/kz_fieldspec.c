@@ -27,6 +27,7 @@
  * pl_kz_fieldspec_apply in kz.h).
  */
 #include <string.h>
+#include <strings.h>
 
 #include "kz.h"
 
@@ -103,9 +104,22 @@ int pl_kz_fslist_add(pl_kz_fslist *l, const pl_kz_fieldspec *fs)
     return fslist_append(l, fs);
 }
 
+/* FieldSpec fields decode through encoding/json: case-insensitive keys, the last one wins */
+static json_t *json_field(const json_t *o, const char *key)
+{
+    const char *k;
+    json_t *v, *found = NULL;
+
+    json_object_foreach((json_t *)o, k, v) {
+        if (!strcasecmp(k, key))
+            found = v;
+    }
+    return found;
+}
+
 static const char *json_str_field(const json_t *o, const char *key)
 {
-    json_t *v = json_object_get(o, key);
+    json_t *v = json_field(o, key);
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
@@ -133,7 +147,7 @@ int pl_kz_fslist_add_json(pl_kz_fslist *l, const json_t *arr)
         fs.version = (char *)json_str_field(e, "version");
         fs.kind = (char *)json_str_field(e, "kind");
         fs.path = (char *)json_str_field(e, "path");
-        create = json_object_get(e, "create");
+        create = json_field(e, "create");
         fs.create = json_is_true(create);
         if ((error = fslist_append(l, &fs)) < 0)
             return error;

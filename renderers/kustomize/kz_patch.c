@@ -94,53 +94,10 @@ static int cfg_string(const char **out, const json_t *cfg, const char *key, cons
 
 /* ---- resource ids ------------------------------------------------------------------------- */
 
-/*
- * Kinds the builtin Kubernetes schema of kustomize knows as cluster-scoped
- * (kyaml openapi IsCertainlyClusterScoped over the default schema), by group and kind.
- */
-static const struct {
-    const char *group, *kind;
-} cluster_scoped[] = {
-    {"", "ComponentStatus"},
-    {"", "Namespace"},
-    {"", "Node"},
-    {"", "PersistentVolume"},
-    {"admissionregistration.k8s.io", "MutatingWebhookConfiguration"},
-    {"admissionregistration.k8s.io", "ValidatingWebhookConfiguration"},
-    {"apiextensions.k8s.io", "CustomResourceDefinition"},
-    {"apiregistration.k8s.io", "APIService"},
-    {"authentication.k8s.io", "TokenReview"},
-    {"authorization.k8s.io", "SelfSubjectAccessReview"},
-    {"authorization.k8s.io", "SelfSubjectRulesReview"},
-    {"authorization.k8s.io", "SubjectAccessReview"},
-    {"certificates.k8s.io", "CertificateSigningRequest"},
-    {"flowcontrol.apiserver.k8s.io", "FlowSchema"},
-    {"flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration"},
-    {"internal.apiserver.k8s.io", "StorageVersion"},
-    {"networking.k8s.io", "IngressClass"},
-    {"node.k8s.io", "RuntimeClass"},
-    {"policy", "PodSecurityPolicy"},
-    {"rbac.authorization.k8s.io", "ClusterRole"},
-    {"rbac.authorization.k8s.io", "ClusterRoleBinding"},
-    {"scheduling.k8s.io", "PriorityClass"},
-    {"storage.k8s.io", "CSIDriver"},
-    {"storage.k8s.io", "CSINode"},
-    {"storage.k8s.io", "StorageClass"},
-    {"storage.k8s.io", "VolumeAttachment"},
-};
-
-static int is_cluster_scoped(const char *group, const char *kind)
-{
-    for (size_t i = 0; i < sizeof(cluster_scoped) / sizeof(cluster_scoped[0]); i++)
-        if (!strcmp(cluster_scoped[i].kind, kind) && !strcmp(cluster_scoped[i].group, group))
-            return 1;
-    return 0;
-}
-
 /* kustomize ResId.EffectiveNamespace (borrowed: ns or a constant). */
-static const char *effective_ns(const char *group, const char *kind, const char *ns)
+static const char *effective_ns(const char *api_version, const char *kind, const char *ns)
 {
-    if (is_cluster_scoped(group, kind))
+    if (pl_kz_is_cluster_scoped(api_version, kind))
         return NON_NAMESPACEABLE;
     if (!ns || !*ns)
         return "default";
@@ -163,7 +120,7 @@ static const char *split_api_version(const char *av, char *group, size_t groupsz
 /* A resource id (kustomize resid.ResId); strings borrowed from the object or owned buffers. */
 typedef struct res_id {
     char group[256];
-    const char *version, *kind, *name, *ns;
+    const char *api_version, *version, *kind, *name, *ns;
 } res_id;
 
 static void res_id_of_obj(res_id *id, const json_t *obj)
@@ -171,7 +128,8 @@ static void res_id_of_obj(res_id *id, const json_t *obj)
     const char *av = pl_json_str(obj, "apiVersion", NULL);
     const char *s;
 
-    id->version = split_api_version(av ? av : "", id->group, sizeof(id->group));
+    id->api_version = av ? av : "";
+    id->version = split_api_version(id->api_version, id->group, sizeof(id->group));
     id->kind = (s = pl_json_str(obj, "kind", NULL)) ? s : "";
     id->name = (s = pl_json_str(obj, "metadata", "name", NULL)) ? s : "";
     id->ns = (s = pl_json_str(obj, "metadata", "namespace", NULL)) ? s : "";
@@ -182,7 +140,8 @@ static int res_id_equal(const res_id *a, const res_id *b)
 {
     return !strcmp(a->kind, b->kind) && !strcmp(a->name, b->name) &&
            !strcmp(a->group, b->group) && !strcmp(a->version, b->version) &&
-           !strcmp(effective_ns(a->group, a->kind, a->ns), effective_ns(b->group, b->kind, b->ns));
+           !strcmp(effective_ns(a->api_version, a->kind, a->ns),
+                   effective_ns(b->api_version, b->kind, b->ns));
 }
 
 /* kustomize ResId.String: Kind.version.group/name.ns with [noX] placeholders. */
@@ -360,20 +319,22 @@ static int valid_name_part(const char *s, size_t n, int ok_empty)
     return 1;
 }
 
-/* DNS-1123 subdomain: lower-case alphanumerics, '-' and '.', alphanumeric at each end. */
+static int lower_alnum(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* DNS-1123 subdomain: dot-separated labels of [a-z0-9-], alphanumeric at both ends. */
 static int valid_dns_subdomain(const char *s, size_t n)
 {
     if (!n || n > 253)
         return 0;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
-        int an = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-        if (!an && c != '-' && c != '.')
+        int edge = i == 0 || i == n - 1 || s[i - 1] == '.' || s[i + 1] == '.';
+        if (c == '.' ? (i == 0 || i == n - 1) : !(lower_alnum(c) || (c == '-' && !edge)))
             return 0;
-        if ((i == 0 || i == n - 1) && !an)
-            return 0;
-        if (c == '.' && (!((s[i - 1] >= 'a' && s[i - 1] <= 'z') || (s[i - 1] >= '0' && s[i - 1] <= '9')) ||
-                         !((s[i + 1] >= 'a' && s[i + 1] <= 'z') || (s[i + 1] >= '0' && s[i + 1] <= '9'))))
+        if (c == '.' && (!lower_alnum(s[i - 1]) || !lower_alnum(s[i + 1])))
             return 0;
     }
     return 1;
@@ -394,7 +355,9 @@ static int valid_label_key(const char *s, size_t n)
 
 static int sel_error(const char *sel, const char *what, const ltok *t)
 {
-    return pl_error_set(PL_EINVALID, "unable to parse requirement: found '%.*s', expected: %s (in selector \"%s\")",
+    return pl_error_set(PL_EINVALID,
+                        "unable to parse requirement: found '%.*s', expected: %s (in selector "
+                        "\"%s\")",
                         (int)t->len, t->s, what, sel);
 }
 
@@ -789,8 +752,8 @@ int pl_kz_selector_matches(const pl_kz_selector *sel, const pl_kz_res *r)
         }
     }
     if (sel->re[RE_NAMESPACE]) {
-        const char *cns = effective_ns(cur.group, cur.kind, cur.ns);
-        const char *ons = org_ns ? effective_ns(cur.group, org_kind, org_ns) : cns;
+        const char *cns = effective_ns(cur.api_version, cur.kind, cur.ns);
+        const char *ons = org_ns ? effective_ns(cur.api_version, org_kind, org_ns) : cns;
         if (!re_match(sel, RE_NAMESPACE, ons) && !re_match(sel, RE_NAMESPACE, cns))
             goto done;
     }
@@ -800,7 +763,8 @@ int pl_kz_selector_matches(const pl_kz_selector *sel, const pl_kz_res *r)
     if (!re_match(sel, RE_GROUP, cur.group) || !re_match(sel, RE_VERSION, cur.version) ||
         !re_match(sel, RE_KIND, cur.kind))
         goto done;
-    if (sel->labels.n && !lsel_matches(&sel->labels, pl_json_path(r->obj, "metadata", "labels", NULL)))
+    if (sel->labels.n &&
+        !lsel_matches(&sel->labels, pl_json_path(r->obj, "metadata", "labels", NULL)))
         goto done;
     if (sel->annotations.n &&
         !lsel_matches(&sel->annotations, pl_json_path(r->obj, "metadata", "annotations", NULL)))

@@ -1982,7 +1982,9 @@ static int expand(json_t **out, varctx *c, const char *in, size_t len)
         goto done;
     if (checkpoint < len && (error = pl_buf_put(&b, in + checkpoint, len - checkpoint)) < 0)
         goto done;
-    if (!(*out = json_stringn(b.ptr ? b.ptr : "", b.len)))
+    /* a `$` before a non-ASCII byte can leave invalid UTF-8 (as in kustomize): keep the bytes */
+    if (!(*out = json_stringn(b.ptr ? b.ptr : "", b.len)) &&
+        !(*out = json_stringn_nocheck(b.ptr ? b.ptr : "", b.len)))
         error = oom();
 done:
     pl_buf_dispose(&b);

@@ -935,12 +935,17 @@ static int directive(int *dir, json_t *patch)
         v = node_text(d, buf, sizeof(buf));
         if ((*dir = directive_of(v)) == DIR_UNKNOWN)
             return pl_error_set(PL_EINVALID, "unknown patch strategy '%s'", v);
-        vals[0] = v = pl_strdup(v);
-        if (!v)
-            return pl_error_set(PL_ENOMEM, "out of memory");
-        i = (size_t)element_setter(patch, NULL, key, 1, vals, 1);
-        pl_free((void *)v);
-        return (int)i;
+        {
+            char *copy = pl_strdup(v); /* the directive element goes away with its text */
+            int error;
+
+            if (!copy)
+                return pl_error_set(PL_ENOMEM, "out of memory");
+            vals[0] = copy;
+            error = element_setter(patch, NULL, key, 1, vals, 1);
+            pl_free(copy);
+            return error;
+        }
     }
     *dir = DIR_UNKNOWN;
     return pl_error_set(PL_EINVALID, "no strategic merge patch strategy for a scalar");
@@ -1211,11 +1216,9 @@ static int merge_values(vtab *v)
         const char **a = v->t[i];
 
         for (j = 0; j < v->n; j++) {
-            const char **b = v->t[j], **res;
+            const char **b = v->t[j], *res[MAX_KEYS], **t;
             int common = 0, ok = 1;
 
-            if (!(res = vtab_tuple(v)))
-                return pl_error_set(PL_ENOMEM, "out of memory");
             for (k = 0; k < v->nk && ok; k++) {
                 if (strcmp(a[k], b[k]) == 0) {
                     common = 1;
@@ -1227,8 +1230,11 @@ static int merge_values(vtab *v)
                 }
             }
             if (ok && common) {
-                v->t[i] = res;
-                v->t[j] = res;
+                if (!(t = vtab_tuple(v)))
+                    return pl_error_set(PL_ENOMEM, "out of memory");
+                memcpy(t, res, v->nk * sizeof(*t));
+                v->t[i] = t;
+                v->t[j] = t;
             }
         }
     }
@@ -1278,6 +1284,8 @@ static json_t *untagged_scalar(const char *text)
 {
     json_t *docs = NULL, *v = NULL;
 
+    if (!pl_yaml_plain_is_nonstring(text, strlen(text)))
+        return json_string(text);
     if (pl_yaml_parse(&docs, text, strlen(text), "merge key", NULL) == 0 &&
         json_array_size(docs) == 1 && !json_is_object(json_array_get(docs, 0)) &&
         !json_is_array(json_array_get(docs, 0)))
@@ -1388,13 +1396,15 @@ static int merge_assoc(json_t **out, const wctx *w, const sch *s, const pathseg 
             continue;
         }
         for (k = 0; k < nvk; k++) {
-            /* make sure the merged element carries its key */
+            /* make sure the merged element carries its key (kyaml SetField) */
+            if (!vv[k][0] || (json_is_object(val) && json_object_get(val, vk[k])))
+                continue;
             if (!vk[k][0]) {
                 if (json_is_object(val) || json_is_array(val))
                     error = wrong_kind(&here, K_SCALAR, node_kind(val));
             } else if (!json_is_object(val)) {
                 error = wrong_kind(&here, K_MAP, node_kind(val));
-            } else if (!json_object_get(val, vk[k]) && vv[k][0]) {
+            } else {
                 json_t *kv = untagged_scalar(vv[k]);
 
                 if (!kv || json_object_set_new_nocheck(val, vk[k], kv) < 0)
@@ -1531,9 +1541,15 @@ int pl_kz_smp_apply(json_t **target, const json_t *patch, const json_t *openapi)
         json_decref(res);
         return error;
     }
-    json_decref(*target);
-    *target = res && json_is_object(res) ? res : NULL;
-    if (res && !*target)
-        json_decref(res);
+    /*
+     * kustomize keeps only what the walk changed in the target node itself
+     * (Resource.ApplyFilter ignores the returned node unless there is none): a top-level
+     * `$patch: replace` therefore changes nothing, `$patch: delete` deletes the resource.
+     */
+    if (!res) {
+        json_decref(*target);
+        *target = NULL;
+    }
+    json_decref(res);
     return 0;
 }

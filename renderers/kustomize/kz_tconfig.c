@@ -2,9 +2,13 @@
  * kz_tconfig.c - the transformer configuration: kustomize's builtin field spec tables and the
  * merging of `configurations:` and `crds:` files into them.
  *
- * The tables below are kustomize v5's api/konfig/builtinpluginconsts constants, text for text
- * (namePrefix/nameSuffix, commonLabels, templateLabels, commonAnnotations, namespace,
- * varReference, nameReference, images, replicas). They are facts of kustomize, so they are kept
+ * The tables below are kustomize v5.8's api/konfig/builtinpluginconsts constants, text for text
+ * (namePrefix/nameSuffix, commonLabels, templateLabels, volumeClaimTemplateLabels,
+ * commonAnnotations, namespace, varReference, nameReference, images, replicas), as
+ * GetDefaultFieldSpecs() prints them (pinned by
+ * tests/conformance/kustomize/customconfig_test__TestCustomConfigWithDefaultOverspecification,
+ * whose config/defaults.yaml is that text). v5.5 differs only in templateLabels (it still holds
+ * the volumeClaimTemplates spec) and images (no spec/volumes[]/image/reference). They are facts of kustomize, so they are kept
  * as the YAML kustomize itself parses, and parsed on each pl_kz_tconfig_default() call (a few
  * hundred lines; no global state).
  *
@@ -26,12 +30,13 @@
 
 #include "kz.h"
 
-/* ---- kustomize's builtin field specs (api/konfig/builtinpluginconsts, kustomize v5.5) ---- */
+/* ---- kustomize's builtin field specs (api/konfig/builtinpluginconsts, kustomize v5.8) ---- */
 
-static const char name_prefix_suffix_specs[] =
+static const char name_prefix_specs[] =
     "namePrefix:\n"
-    "- path: metadata/name\n"
-    "\n"
+    "- path: metadata/name\n";
+
+static const char name_suffix_specs[] =
     "nameSuffix:\n"
     "- path: metadata/name\n";
 
@@ -168,11 +173,6 @@ static const char common_labels_specs[] =
     "  group: apps\n"
     "  kind: StatefulSet\n"
     "\n"
-    "- path: spec/volumeClaimTemplates[]/metadata/labels\n"
-    "  create: true\n"
-    "  group: apps\n"
-    "  kind: StatefulSet\n"
-    "\n"
     "- path: spec/template/metadata/labels\n"
     "  create: true\n"
     "  group: batch\n"
@@ -186,7 +186,12 @@ static const char common_labels_specs[] =
     "- path: spec/jobTemplate/spec/template/metadata/labels\n"
     "  create: true\n"
     "  group: batch\n"
-    "  kind: CronJob\n";
+    "  kind: CronJob\n"
+    "\n"
+    "- path: spec/volumeClaimTemplates[]/metadata/labels\n"
+    "  create: true\n"
+    "  group: apps\n"
+    "  kind: StatefulSet\n";
 
 static const char template_labels_specs[] =
     "templateLabels:\n"
@@ -216,11 +221,6 @@ static const char template_labels_specs[] =
     "  group: apps\n"
     "  kind: StatefulSet\n"
     "\n"
-    "- path: spec/volumeClaimTemplates[]/metadata/labels\n"
-    "  create: true\n"
-    "  group: apps\n"
-    "  kind: StatefulSet\n"
-    "\n"
     "- path: spec/template/metadata/labels\n"
     "  create: true\n"
     "  group: batch\n"
@@ -235,6 +235,14 @@ static const char template_labels_specs[] =
     "  create: true\n"
     "  group: batch\n"
     "  kind: CronJob\n";
+
+static const char volume_claim_template_labels_specs[] =
+    "volumeClaimTemplateLabels:\n"
+    "\n"
+    "- path: spec/volumeClaimTemplates[]/metadata/labels\n"
+    "  create: true\n"
+    "  group: apps\n"
+    "  kind: StatefulSet\n";
 
 static const char common_annotations_specs[] =
     "commonAnnotations:\n"
@@ -275,8 +283,7 @@ static const char common_annotations_specs[] =
     "- path: spec/jobTemplate/spec/template/metadata/annotations\n"
     "  create: true\n"
     "  group: batch\n"
-    "  kind: CronJob\n"
-    "\n";
+    "  kind: CronJob\n";
 
 static const char namespace_specs[] =
     "namespace:\n"
@@ -937,9 +944,13 @@ static const char images_specs[] =
     "  create: true\n"
     "- path: spec/initContainers[]/image\n"
     "  create: true\n"
+    "- path: spec/volumes[]/image/reference\n"
+    "  create: true\n"
     "- path: spec/template/spec/containers[]/image\n"
     "  create: true\n"
     "- path: spec/template/spec/initContainers[]/image\n"
+    "  create: true\n"
+    "- path: spec/template/spec/volumes[]/image/reference\n"
     "  create: true\n";
 
 static const char replicas_specs[] =
@@ -959,10 +970,19 @@ static const char replicas_specs[] =
     "- path: spec/replicas\n"
     "  create: true\n"
     "  kind: StatefulSet\n";
+
 static const char *const default_tables[] = {
-    name_prefix_suffix_specs, common_labels_specs, template_labels_specs,
-    common_annotations_specs, namespace_specs, var_reference_specs,
-    name_reference_specs, images_specs, replicas_specs,
+    name_prefix_specs,
+    name_suffix_specs,
+    common_labels_specs,
+    template_labels_specs,
+    volume_claim_template_labels_specs,
+    common_annotations_specs,
+    namespace_specs,
+    var_reference_specs,
+    name_reference_specs,
+    images_specs,
+    replicas_specs,
 };
 
 /* ---- gvk order (kyaml resid.Gvk.IsLessThan) ---------------------------------------------- */
@@ -1050,10 +1070,12 @@ static void sort_nameref(pl_kz_tconfig *tc)
 
 static pl_kz_fslist *lists(pl_kz_tconfig *tc, size_t i)
 {
-    pl_kz_fslist *all[] = {&tc->name_prefix,       &tc->name_suffix,   &tc->name_space,
-                           &tc->common_labels,     &tc->template_labels,
-                           &tc->common_annotations, &tc->var_reference, &tc->images,
-                           &tc->replicas};
+    pl_kz_fslist *all[] = {&tc->name_prefix,       &tc->name_suffix,
+                           &tc->name_space,        &tc->common_labels,
+                           &tc->template_labels,   &tc->common_annotations,
+                           &tc->var_reference,     &tc->images,
+                           &tc->replicas,          &tc->labels,
+                           &tc->volume_claim_template_labels};
     return i < sizeof(all) / sizeof(all[0]) ? all[i] : NULL;
 }
 
@@ -1153,21 +1175,22 @@ done:
 
 /* ---- parsing a config document ---------------------------------------------------------------- */
 
-/* Go's encoding/json (behind sigs.k8s.io/yaml) matches struct keys case-insensitively */
+/*
+ * Go's encoding/json (behind sigs.k8s.io/yaml) matches struct keys case-insensitively; the
+ * last matching key of the document wins.
+ */
 static json_t *get_ci(const json_t *o, const char *key)
 {
     const char *k;
-    json_t *v;
+    json_t *v, *found = NULL;
 
     if (!json_is_object(o))
         return NULL;
-    if ((v = json_object_get(o, key)) != NULL)
-        return v;
     json_object_foreach((json_t *)o, k, v) {
         if (!strcasecmp(k, key))
-            return v;
+            found = v;
     }
-    return NULL;
+    return found;
 }
 
 static const char *get_str_ci(const json_t *o, const char *key)
@@ -1177,9 +1200,10 @@ static const char *get_str_ci(const json_t *o, const char *key)
 }
 
 /* TransformerConfig json keys, in the order of `lists()` */
-static const char *const list_keys[] = {"namePrefix",     "nameSuffix",        "namespace",
-                                        "commonLabels",   "templateLabels",    "commonAnnotations",
-                                        "varReference",   "images",            "replicas"};
+static const char *const list_keys[] = {
+    "namePrefix",   "nameSuffix", "namespace", "commonLabels", "templateLabels",
+    "commonAnnotations", "varReference", "images", "replicas", "labels",
+    "volumeClaimTemplateLabels"};
 
 /* decode one TransformerConfig document into an empty tc (kept as written, then sorted) */
 static int parse_config(pl_kz_tconfig *tc, const json_t *cfg, const char *what)
