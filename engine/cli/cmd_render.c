@@ -43,7 +43,7 @@ int pl_cli_render(int argc, char **argv)
     json_t *objs = NULL;
     pl_buf out = PL_BUF_INIT;
     char abspath[PATH_MAX];
-    int error = 0, rc = 1;
+    int error = 0, rc = 1, kustomize_flags = 0;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -53,6 +53,7 @@ int pl_cli_render(int argc, char **argv)
                 return usage_error("-o needs a file");
             outfile = argv[i];
         } else if (!strncmp(a, "--reorder", 9)) {
+            kustomize_flags = 1;
             val = a[9] == '=' ? a + 10 : (++i < argc ? argv[i] : NULL);
             if (!val)
                 return usage_error("--reorder needs none or legacy");
@@ -63,6 +64,7 @@ int pl_cli_render(int argc, char **argv)
             else
                 return usage_error("--reorder must be none or legacy");
         } else if (!strncmp(a, "--load-restrictor", 17) || !strncmp(a, "--load_restrictor", 17)) {
+            kustomize_flags = 1;
             val = a[17] == '=' ? a + 18 : (++i < argc ? argv[i] : NULL);
             if (!val)
                 return usage_error("--load-restrictor needs a value");
@@ -96,7 +98,13 @@ int pl_cli_render(int argc, char **argv)
         goto done;
     opts.fetch_remote = pl_source_fetch_remote;
     opts.fetch_payload = NULL;
-    if (pl_fs_kind_of(fs, abspath) == PL_FS_DIR && pl_kustomize_detect(fs, abspath))
+    /*
+     * A directory with a kustomization is a kustomize build. So is any directory when a
+     * kustomize-only flag was given: the user asked for kustomize semantics, and kustomize
+     * refuses a directory without a kustomization file.
+     */
+    if (pl_fs_kind_of(fs, abspath) == PL_FS_DIR &&
+        (pl_kustomize_detect(fs, abspath) || kustomize_flags))
         error = pl_kustomize_build(&objs, fs, abspath, &opts);
     else
         error = pl_plain_render(&objs, fs, abspath, &popts);

@@ -213,27 +213,28 @@ static int parse_float(const char *s, size_t n, double *out)
 
 /*
  * A plain timestamp: the RFC 3339 string Go's encoding/json prints for the time.Time go-yaml v3
- * decodes. NULL with no error set when `s` is not a timestamp; NULL with an error when
+ * decodes. Returns 1 with *out set, 0 when `s` is no timestamp, or an error code when
  * kustomize would fail on it.
  */
-static json_t *resolve_timestamp(const char *s, size_t n, const char *name, const yaml_mark_t *m)
+static int resolve_timestamp(json_t **out, const char *s, size_t n, const char *name,
+                             const yaml_mark_t *m)
 {
     char buf[64];
     int r;
 
-    pl_error_clear();
+    *out = NULL;
     if (n < 8 || s[4] != '-')
-        return NULL;
+        return 0;
     r = pl_yaml__timestamp(buf, sizeof(buf), s, n);
     if (r == 0)
-        return NULL;
-    if (r < 0) {
-        pl_error_set(PL_EINVALID,
-                     "%s:%zu:%zu: timestamp %.*s: timezone hour outside of range [0,23]", name,
-                     m->line + 1, m->column + 1, (int)(n > 40 ? 40 : n), s);
-        return NULL;
-    }
-    return json_string(buf);
+        return 0;
+    if (r < 0)
+        return pl_error_set(PL_EINVALID,
+                            "%s:%zu:%zu: timestamp %.*s: timezone hour outside of range [0,23]",
+                            name, m->line + 1, m->column + 1, (int)(n > 40 ? 40 : n), s);
+    if (!(*out = json_string(buf)))
+        return pl_error_set(PL_ENOMEM, "out of memory");
+    return 1;
 }
 
 /* Go's json encoder writes invalid UTF-8 bytes as U+FFFD, one per byte. */
@@ -378,8 +379,8 @@ static json_t *resolve_plain(const char *s, size_t n, const char *name, const ya
     case '5': case '6': case '7': case '8': case '9': {
         int r;
         if (c >= '0' && c <= '9') {
-            json_t *t = resolve_timestamp(s, n, name, m);
-            if (t || pl_error_last()->code)
+            json_t *t;
+            if (resolve_timestamp(&t, s, n, name, m) != 0)
                 return t;
         }
         r = parse_go_int(s, n, &iv, &uv);
@@ -430,8 +431,8 @@ static json_t *make_scalar(reader *r, yaml_event_t *ev)
         if (tag_is(tag, "binary"))
             return decode_binary(s, n, r->name, &ev->start_mark);
         if (tag_is(tag, "timestamp")) {
-            json_t *t = resolve_timestamp(s, n, r->name, &ev->start_mark);
-            if (t || pl_error_last()->code)
+            json_t *t;
+            if (resolve_timestamp(&t, s, n, r->name, &ev->start_mark) != 0)
                 return t;
         } else if (tag_is(tag, "null")) {
             if (n == 0 || (n == 1 && s[0] == '~') ||

@@ -527,9 +527,12 @@ static int add_docs(pl_kz_resmap *out, json_t *docs, const char *file)
             return pl_error_set(PL_EINVALID, "%s: document %zu is not a map", file, i + 1);
         kind = pl_json_str(d, "kind", NULL);
         items = json_object_get(d, "items");
-        if (kind && strlen(kind) >= 4 && !strcmp(kind + strlen(kind) - 4, "List") &&
-            (json_is_array(items) || !items)) {
-            if ((error = add_docs(out, items ? items : json_array(), file)) < 0)
+        /* kind List, or any *List kind that really has items (kind MyResourceList without
+         * items is an ordinary resource) */
+        if (kind && ((!strcmp(kind, "List") && (!items || json_is_array(items) || json_is_null(items))) ||
+                     (strlen(kind) > 4 && !strcmp(kind + strlen(kind) - 4, "List") &&
+                      json_is_array(items)))) {
+            if (json_is_array(items) && (error = add_docs(out, items, file)) < 0)
                 return error;
             continue;
         }
@@ -966,6 +969,14 @@ static int run_plugin_list(build *b, const pl_kz_ctx *ctx, accum *ra, json_t *li
                                  pl_json_str(cfg, "metadata", "name", NULL) ? pl_json_str(cfg, "metadata", "name", NULL) : "?");
             goto done;
         }
+        if (kind && !strcmp(kind, "SortOrderTransformer")) {
+            /* kustomize only runs it from sortOptions, never as a plugin */
+            error = pl_error_set(PL_EINVALID,
+                                 "%s: unable to load builtin SortOrderTransformer.builtin.[noGrp]: "
+                                 "use the sortOptions field instead",
+                                 ctx->origin_path);
+            goto done;
+        }
         if (!av || (strcmp(av, "builtin") && strncmp(av, "builtin/", 8))) {
             error = pl_error_set(PL_EINVALID,
                                  "%s: plugin %s (apiVersion %s) is not a builtin; external "
@@ -1172,7 +1183,8 @@ static int build_dir(build *b, accum *ra, const char *dir, int is_component, jso
                              dir, kind ? kind : "Kustomization");
         goto done;
     }
-    if (!is_component && kind && !strcmp(kind, "Component")) {
+    /* a Component may be built directly, but not pulled in as a resource */
+    if (!is_component && b->depth > 0 && kind && !strcmp(kind, "Component")) {
         error = pl_error_set(PL_EINVALID, "expected kind != 'Component' for path '%s'", dir);
         goto done;
     }
