@@ -58,6 +58,7 @@ typedef struct build {
     cache_ent *cache;
     size_t ncache, cache_cap;
     unsigned openapi_changes; /* a custom schema seen: results depend on build order */
+    int openapi_set;          /* some kustomization chose the schema (path or version) */
 } build;
 
 struct accum {
@@ -1202,9 +1203,23 @@ static int build_dir(build *b, accum *ra, const char *dir, int is_component, jso
     origin_rel = origin_join(origin_path, pl_path_base(kfile));
     ctx.origin_rel = origin_rel;
 
-    /* openapi: a custom schema replaces the builtin one from here on (kustomize: global) */
+    /*
+     * openapi: kustomize keeps one schema for the whole build. The first kustomization to
+     * set one (the top one first, then bases in build order) wins; later ones do not
+     * override it.
+     */
     if ((v = json_object_get(k, "openapi")) && json_is_object(v)) {
         const char *p = pl_json_str(v, "path", NULL);
+        if (p && json_object_get(v, "version")) {
+            error = pl_error_set(PL_EINVALID, "%s: builtin version and custom schema provided, "
+                                 "cannot use both", kfile);
+            goto done;
+        }
+        if ((p || json_object_get(v, "version")) && !b->openapi_set) {
+            b->openapi_set = 1; /* a builtin version also fixes the schema for the build */
+        } else {
+            p = NULL;
+        }
         if (p) {
             json_t *docs = NULL;
             if ((error = pl_kz_load_yaml(&ctx, p, &docs)) < 0)
@@ -1259,6 +1274,7 @@ static int build_dir(build *b, accum *ra, const char *dir, int is_component, jso
             goto done;
     }
     ctx.tc = ra->tc;
+    ctx.openapi = b->openapi; /* a base or component may have set it */
     /* transformers */
     if ((error = run_builtin_transformers(&ctx, ra, k)) < 0 ||
         (error = run_plugin_list(b, &ctx, ra, json_object_get(k, "transformers"), 0, origin_path)) < 0)
