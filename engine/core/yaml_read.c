@@ -42,7 +42,8 @@ int pl_yaml__timestamp(char *out, size_t outsz, const char *s, size_t n);
 
 typedef struct frame {
     json_t *node;
-    char *key;      /* pending key for mappings (owned) */
+    size_t key_off; /* pending key of a mapping: offset in reader.keys */
+    int has_key;
     int key_is_merge;
     json_t *explicit_keys; /* set of keys written explicitly, only after a merge */
     char *anchor;   /* anchor to register when the node completes (owned) */
@@ -63,9 +64,36 @@ typedef struct reader {
     size_t nanchors, anchors_cap;
     size_t alias_nodes, max_alias_nodes;
     int dup_last_wins; /* go-yaml v2 semantics: a repeated key replaces the earlier value */
+    pl_buf keys;       /* pending keys, a stack in step with the frames (no malloc per key) */
     json_t *docs;
     json_t *doc; /* current document root */
 } reader;
+
+static const char *frame_key(const reader *r, const frame *f)
+{
+    return r->keys.ptr + f->key_off;
+}
+
+/* make `s` the pending key of `f` (pushed on the key stack) */
+static int set_key(reader *r, frame *f, const char *s, size_t n)
+{
+    int error;
+
+    f->key_off = r->keys.len;
+    if ((error = pl_buf_put(&r->keys, s, n)) < 0 || (error = pl_buf_putc(&r->keys, '\0')) < 0)
+        return error;
+    f->has_key = 1;
+    return 0;
+}
+
+/* the pending key of `f` was used: pop it */
+static void drop_key(reader *r, frame *f)
+{
+    if (f->has_key) {
+        r->keys.len = f->key_off;
+        f->has_key = 0;
+    }
+}
 
 /* ---- Go strconv.ParseInt(s, 0, 64) / ParseUint equivalents ---------------------------- */
 
@@ -403,7 +431,7 @@ static json_t *resolve_plain(const char *s, size_t n, const char *name, const ya
     default:
         break;
     }
-    return json_stringn(s, n);
+    return json_stringn_nocheck(s, n);
 }
 
 static int tag_is(const char *tag, const char *short_name)
@@ -427,7 +455,7 @@ static json_t *make_scalar(reader *r, yaml_event_t *ev)
 
     if (tag && !(tag[0] == '!' && tag[1] == '\0')) {
         if (tag_is(tag, "str"))
-            return json_stringn(s, n);
+            return json_stringn_nocheck(s, n);
         if (tag_is(tag, "binary"))
             return decode_binary(s, n, r->name, &ev->start_mark);
         if (tag_is(tag, "timestamp")) {
@@ -453,15 +481,16 @@ static json_t *make_scalar(reader *r, yaml_event_t *ev)
                 return json_real(fv);
         } else {
             /* a tag go-yaml cannot resolve (!Ref, !!foo): the text, as a string */
-            return json_stringn(s, n);
+            return json_stringn_nocheck(s, n);
         }
         pl_error_set(PL_EINVALID, "%s:%zu:%zu: cannot decode %.*s as %s", r->name,
                      ev->start_mark.line + 1, ev->start_mark.column + 1, (int)(n > 40 ? 40 : n), s,
                      tag);
         return NULL;
     }
-    if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || tag)
-        return json_stringn(s, n);
+    /* no tag, or the non-specific "!": plain text is resolved, quoted text is a string */
+    if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+        return json_stringn_nocheck(s, n);
     return resolve_plain(s, n, r->name, &ev->start_mark);
 }
 
@@ -566,19 +595,20 @@ static int attach(reader *r, json_t *node, const yaml_mark_t *m, int is_scalar_k
         return 0;
     }
     /* mapping */
-    if (!f->key) {
+    if (!f->has_key) {
         /* this node is a key: mappings use the key's source text */
         if (is_scalar_key_candidate) {
-            f->key = pl_strndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
+            error = set_key(r, f, (const char *)ev->data.scalar.value, ev->data.scalar.length);
             f->key_is_merge = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-                              !strcmp(f->key, "<<") && !ev->data.scalar.tag;
+                              ev->data.scalar.length == 2 && !memcmp(ev->data.scalar.value, "<<", 2) &&
+                              !ev->data.scalar.tag;
         } else if (json_is_string(node)) {
-            f->key = pl_strdup(json_string_value(node));
+            error = set_key(r, f, json_string_value(node), strlen(json_string_value(node)));
             f->key_is_merge = 0;
         } else if (json_is_integer(node)) {
             char tmp[32];
             snprintf(tmp, sizeof(tmp), "%lld", json_integer_value(node));
-            f->key = pl_strdup(tmp);
+            error = set_key(r, f, tmp, strlen(tmp));
             f->key_is_merge = 0;
         } else {
             json_decref(node);
@@ -588,7 +618,7 @@ static int attach(reader *r, json_t *node, const yaml_mark_t *m, int is_scalar_k
         f->key_line = m->line;
         f->key_col = m->column;
         json_decref(node);
-        return f->key ? 0 : pl_error_set(PL_ENOMEM, "out of memory");
+        return error;
     }
     if (f->key_is_merge) {
         if (!f->explicit_keys) {
@@ -599,22 +629,30 @@ static int attach(reader *r, json_t *node, const yaml_mark_t *m, int is_scalar_k
         }
         error = merge_into(r, f, node, m);
         json_decref(node);
-    } else {
-        json_t *prev = json_object_get(f->node, f->key);
-        if (prev && !r->dup_last_wins &&
-            (!f->explicit_keys || json_object_get(f->explicit_keys, f->key))) {
+    } else if (!f->explicit_keys && !r->dup_last_wins) {
+        /* the common case: one hash operation; a repeated key shows as an unchanged size */
+        size_t before = json_object_size(f->node);
+        if (json_object_set_new_nocheck(f->node, frame_key(r, f), node) < 0)
+            error = pl_error_set(PL_ENOMEM, "out of memory");
+        else if (json_object_size(f->node) == before)
             error = pl_error_set(PL_EINVALID, "%s:%zu:%zu: mapping key \"%s\" already defined",
-                                 r->name, f->key_line + 1, f->key_col + 1, f->key);
+                                 r->name, f->key_line + 1, f->key_col + 1, frame_key(r, f));
+    } else {
+        const char *key = frame_key(r, f);
+        json_t *prev = json_object_get(f->node, key);
+        if (prev && !r->dup_last_wins &&
+            (!f->explicit_keys || json_object_get(f->explicit_keys, key))) {
+            error = pl_error_set(PL_EINVALID, "%s:%zu:%zu: mapping key \"%s\" already defined",
+                                 r->name, f->key_line + 1, f->key_col + 1, key);
             json_decref(node);
         } else {
             if (f->explicit_keys)
-                json_object_set_new(f->explicit_keys, f->key, json_true());
-            if (json_object_set_new(f->node, f->key, node) < 0)
+                json_object_set_new_nocheck(f->explicit_keys, key, json_true());
+            if (json_object_set_new_nocheck(f->node, key, node) < 0)
                 error = pl_error_set(PL_ENOMEM, "out of memory");
         }
     }
-    pl_free(f->key);
-    f->key = NULL;
+    drop_key(r, f);
     return error;
 }
 
@@ -650,7 +688,6 @@ static void unwind(reader *r)
         frame *f = &r->stack[--r->depth];
         json_decref(f->node);
         json_decref(f->explicit_keys);
-        pl_free(f->key);
         pl_free(f->anchor);
     }
 }
@@ -726,8 +763,8 @@ int pl_yaml_parse(json_t **out, const char *data, size_t len, const char *name,
         case YAML_MAPPING_END_EVENT:
         case YAML_SEQUENCE_END_EVENT: {
             frame f = r.stack[--r.depth];
+            drop_key(&r, &f);
             json_decref(f.explicit_keys);
-            pl_free(f.key);
             if (f.anchor)
                 error = register_anchor(&r, f.anchor, f.node);
             if (error == 0)
@@ -739,7 +776,7 @@ int pl_yaml_parse(json_t **out, const char *data, size_t len, const char *name,
         case YAML_SCALAR_EVENT: {
             json_t *node;
             frame *f = r.depth ? &r.stack[r.depth - 1] : NULL;
-            int is_key = f && json_is_object(f->node) && !f->key;
+            int is_key = f && json_is_object(f->node) && !f->has_key;
             /* keys keep their text; build a cheap placeholder for them */
             node = is_key ? json_null() : make_scalar(&r, &ev);
             if (!node) {
@@ -779,9 +816,10 @@ int pl_yaml_parse(json_t **out, const char *data, size_t len, const char *name,
             }
             {
                 frame *f = r.depth ? &r.stack[r.depth - 1] : NULL;
-                if (f && json_is_object(f->node) && !f->key && json_is_string(a->node)) {
+                if (f && json_is_object(f->node) && !f->has_key && json_is_string(a->node)) {
                     /* alias used as a key */
-                    f->key = pl_strdup(json_string_value(a->node));
+                    error = set_key(&r, f, json_string_value(a->node),
+                                    strlen(json_string_value(a->node)));
                     f->key_is_merge = 0;
                     f->key_line = ev.start_mark.line;
                     f->key_col = ev.start_mark.column;
@@ -803,6 +841,7 @@ int pl_yaml_parse(json_t **out, const char *data, size_t len, const char *name,
     }
 
     unwind(&r);
+    pl_buf_dispose(&r.keys);
     reset_anchors(&r);
     pl_free(r.anchors);
     pl_free(r.stack);

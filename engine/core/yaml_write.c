@@ -733,7 +733,43 @@ static void increase_indent(emitter *e, bool flow, bool indentless)
         e->indent += BEST_INDENT;
 }
 
+static analysis analyze_scalar_full(const unsigned char *v, size_t n);
+
+/* Printable ASCII that is an indicator somewhere in analyze_scalar (the rest never is). */
+static const bool indicator_char[128] = {
+    ['#'] = true, [','] = true, ['['] = true, [']'] = true, ['{'] = true, ['}'] = true,
+    ['&'] = true, ['*'] = true, ['!'] = true, ['|'] = true, ['>'] = true, ['\''] = true,
+    ['"'] = true, ['%'] = true, ['@'] = true, ['`'] = true, ['?'] = true, [':'] = true,
+};
+
+/* Most values ("nginx:1.25" aside) are printable ASCII without indicators: every style is
+ * allowed for them and the full analysis can be skipped. */
+static bool is_simple_text(const unsigned char *v, size_t n)
+{
+    if (n == 0 || v[0] == ' ' || v[0] == '-' || v[n - 1] == ' ')
+        return false;
+    if (n >= 3 && v[0] == '.' && v[1] == '.' && v[2] == '.')
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (v[i] < 0x20 || v[i] > 0x7E || indicator_char[v[i]])
+            return false;
+    return true;
+}
+
 static analysis analyze_scalar(const unsigned char *v, size_t n)
+{
+    analysis a;
+
+    if (is_simple_text(v, n)) {
+        a.multiline = false;
+        a.flow_plain_allowed = a.block_plain_allowed = true;
+        a.single_quoted_allowed = a.block_allowed = true;
+        return a;
+    }
+    return analyze_scalar_full(v, n);
+}
+
+static analysis analyze_scalar_full(const unsigned char *v, size_t n)
 {
     analysis a;
     bool block_indicators = false, flow_indicators = false, line_breaks = false,

@@ -167,6 +167,12 @@ void pl_kz_tconfig_free(pl_kz_tconfig *tc);
 int pl_kz_tconfig_merge_json(pl_kz_tconfig *tc, const json_t *cfg);
 /** Merge field specs implied by a CRD file (`crds:`; x-kubernetes-object-ref-* hints). */
 int pl_kz_tconfig_merge_crd(pl_kz_tconfig *tc, const json_t *crd);
+/*
+ * kustomize TransformerConfig.Merge: src's specs not already in dst are appended (conflicting
+ * `create` flags are PL_EINVALID), nameReference entries of the same gvk merge, and every list
+ * is re-sorted. `src` is borrowed; on error dst may hold part of src.
+ */
+int pl_kz_tconfig_merge(pl_kz_tconfig *dst, const pl_kz_tconfig *src);
 
 /* ---- context ------------------------------------------------------------------------------------ */
 
@@ -255,6 +261,22 @@ int pl_kz_hash_name_suffix(char out[11], const json_t *obj);
  * optional custom schema. apiVersion/kind of the target pick the merge keys.
  */
 int pl_kz_smp_apply(json_t **target, const json_t *patch, const json_t *openapi);
+
+/*
+ * pl_kz_smp_apply with the schema state spelled out. kustomize's schema is global and only
+ * grows: when the builtin schema had already been loaded (kyaml loads it the first time it
+ * needs one: a resource of a kind outside the builtin list is accumulated, or a strategic
+ * merge patch runs) before a base or component set `openapi: path:`, the custom definitions
+ * are added over the builtin ones. Pass with_builtin = 1 then (custom kinds/definitions win,
+ * builtin kinds still merge, custom "$ref"s to io.k8s.* definitions resolve to the builtin
+ * ones). With openapi == NULL the builtin schema is used regardless.
+ */
+int pl_kz_smp_apply_ex(json_t **target, const json_t *patch, const json_t *openapi,
+                       int with_builtin);
+
+/** 1 if apiVersion/kind is a kind of the builtin schema (kustomize knows its scope without
+ * loading the schema); borrowed strings. */
+int pl_kz_smp_builtin_kind(const char *api_version, const char *kind);
 
 /** RFC 6902 patch (array of ops, borrowed) applied to *target (may be replaced). */
 int pl_kz_jsonpatch_apply(json_t **target, const json_t *ops);

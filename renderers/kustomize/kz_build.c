@@ -59,12 +59,14 @@ typedef struct build {
     size_t ncache, cache_cap;
     unsigned openapi_changes; /* a custom schema seen: results depend on build order */
     int openapi_set;          /* some kustomization chose the schema (path or version) */
+    pl_kz_tconfig *tc_default; /* owned: the builtin field specs, parsed once per build */
 } build;
 
 struct accum {
     pl_kz_resmap rm;
     pl_kz_tconfig *tc;
-    json_t *vars; /* owned array */
+    json_t *vars;  /* owned array */
+    int tc_custom; /* tc differs from the defaults (configurations, crds, or a custom base) */
 };
 
 static int build_dir(build *b, accum *ra, const char *dir, int is_component, json_t *origin_path,
@@ -72,12 +74,14 @@ static int build_dir(build *b, accum *ra, const char *dir, int is_component, jso
 
 /* ---- small helpers ------------------------------------------------------------------------ */
 
-static int accum_init(accum *a)
+static int accum_init(accum *a, const pl_kz_tconfig *tc_default)
 {
     int error;
     pl_kz_resmap_init(&a->rm);
     a->vars = json_array();
-    if ((error = pl_kz_tconfig_default(&a->tc)) < 0)
+    a->tc_custom = 0;
+    if ((error = tc_default ? pl_kz_tconfig_copy(&a->tc, tc_default)
+                            : pl_kz_tconfig_default(&a->tc)) < 0)
         return error;
     return a->vars ? 0 : pl_error_set(PL_ENOMEM, "out of memory");
 }
@@ -97,6 +101,7 @@ static int accum_copy(accum *out, const accum *src)
     pl_kz_resmap_init(&out->rm);
     out->vars = json_deep_copy(src->vars);
     out->tc = NULL;
+    out->tc_custom = src->tc_custom;
     if ((error = pl_kz_tconfig_copy(&out->tc, src->tc)) < 0)
         return error;
     if ((error = pl_kz_resmap_copy(&out->rm, &src->rm)) < 0)
@@ -214,18 +219,61 @@ static int append_checked(pl_kz_resmap *m, pl_kz_res *r)
     return pl_kz_resmap_append(m, r);
 }
 
+/* Identity key for conflict checks: namespaces "" and "default" are the same. Owned text in b. */
+static void id_key(pl_buf *b, const pl_kz_res *r)
+{
+    const char *ns = pl_kz_res_namespace(r);
+    /* apiVersion holds group and version; '|' cannot appear in any part */
+    pl_buf_clear(b);
+    pl_buf_puts(b, pl_kz_res_api_version(r));
+    pl_buf_putc(b, '|');
+    pl_buf_puts(b, pl_kz_res_kind(r));
+    pl_buf_putc(b, '|');
+    pl_buf_puts(b, *ns ? ns : "default");
+    pl_buf_putc(b, '|');
+    pl_buf_puts(b, pl_kz_res_name(r));
+}
+
+/*
+ * Append every resource of src to dst with the id-conflict check, using a hash of dst's ids
+ * so that accumulating many bases stays linear. src is left empty.
+ */
 static int append_all(pl_kz_resmap *dst, pl_kz_resmap *src)
 {
     int error = 0;
     size_t i;
+    json_t *seen = json_object();
+    pl_buf key = PL_BUF_INIT;
+
+    if (!seen)
+        return pl_error_set(PL_ENOMEM, "out of memory");
+    for (i = 0; i < dst->n; i++) {
+        id_key(&key, dst->v[i]);
+        json_object_set_new(seen, key.ptr, json_null());
+    }
     for (i = 0; i < src->n; i++) {
         pl_kz_res *r = src->v[i];
         src->v[i] = NULL;
-        if ((error = append_checked(dst, r)) < 0) {
+        id_key(&key, r);
+        if (json_object_get(seen, key.ptr)) {
+            pl_buf b = PL_BUF_INIT;
+            format_id(&b, r);
+            error = pl_error_set(PL_EINVALID,
+                                 "may not add resource with an already registered id: %s",
+                                 b.ptr ? b.ptr : "?");
+            pl_buf_dispose(&b);
+            pl_kz_res_free(r);
+            i++;
+            break;
+        }
+        json_object_set_new(seen, key.ptr, json_null());
+        if ((error = pl_kz_resmap_append(dst, r)) < 0) {
             i++;
             break;
         }
     }
+    json_decref(seen);
+    pl_buf_dispose(&key);
     for (; i < src->n; i++)
         pl_kz_res_free(src->v[i]);
     src->n = 0;
@@ -669,8 +717,12 @@ static int merge_accum(accum *dst, accum *src)
 
     if ((error = append_all(&dst->rm, &src->rm)) < 0)
         return error;
-    if ((error = merge_tc(dst->tc, src->tc)) < 0)
-        return error;
+    /* a sub-target that only has the defaults adds nothing to merge */
+    if (src->tc_custom) {
+        if ((error = merge_tc(dst->tc, src->tc)) < 0)
+            return error;
+        dst->tc_custom = 1;
+    }
     json_array_foreach(src->vars, i, v) {
         const char *name = pl_json_str(v, "name", NULL);
         size_t j;
@@ -739,7 +791,7 @@ static int accumulate_dir(build *b, const pl_kz_ctx *ctx, accum *ra, const char 
                 goto done;
         } else {
             unsigned oa = b->openapi_changes;
-            if ((error = accum_init(&sub)) < 0)
+            if ((error = accum_init(&sub, b->tc_default)) < 0)
                 goto done;
             if ((error = build_dir(b, &sub, real, 0, sub_origin, NULL)) < 0)
                 goto done;
@@ -911,7 +963,7 @@ static int load_plugin_configs(build *b, const pl_kz_ctx *ctx, json_t *list, pl_
     int error;
     accum tmp;
 
-    if ((error = accum_init(&tmp)) < 0) {
+    if ((error = accum_init(&tmp, b->tc_default)) < 0) {
         accum_dispose(&tmp);
         return error;
     }
@@ -1244,6 +1296,7 @@ static int build_dir(build *b, accum *ra, const char *dir, int is_component, jso
             goto done;
         for (size_t j = 0; j < json_array_size(docs) && error == 0; j++)
             error = pl_kz_tconfig_merge_json(ra->tc, json_array_get(docs, j));
+        ra->tc_custom = 1;
         json_decref(docs);
         if (error < 0) {
             pl_error_prefix("%s", json_string_value(e));
@@ -1258,6 +1311,7 @@ static int build_dir(build *b, accum *ra, const char *dir, int is_component, jso
             goto done;
         for (size_t j = 0; j < json_array_size(docs) && error == 0; j++)
             error = pl_kz_tconfig_merge_crd(ra->tc, json_array_get(docs, j));
+        ra->tc_custom = 1;
         json_decref(docs);
         if (error < 0)
             goto done;
@@ -1364,7 +1418,8 @@ int pl_kustomize_build(json_t **out, pl_fs *fs, const char *dir, const pl_render
     b.fs = fs;
     b.opts = opts ? opts : &defaults;
     b.top_dir = dir;
-    if ((error = accum_init(&ra)) < 0)
+    if ((error = pl_kz_tconfig_default(&b.tc_default)) < 0 ||
+        (error = accum_init(&ra, b.tc_default)) < 0)
         goto done;
     {
         json_t *origin = json_string("");
@@ -1437,6 +1492,7 @@ done:
     json_decref(sort_options);
     json_decref(b.openapi);
     json_decref(b.build_metadata);
+    pl_kz_tconfig_free(b.tc_default);
     cache_free(&b);
     accum_dispose(&ra);
     return error;

@@ -263,26 +263,13 @@ static const char *const cluster_scoped[][2] = {
 
 int pl_kz_is_cluster_scoped(const char *api_version, const char *kind)
 {
-    gvref gv;
-    pl_buf av = PL_BUF_INIT;
-    int found = 0;
-
+    /* the key is the Gvk's ApiVersion(), which is the apiVersion itself for every entry */
     if (!api_version || !kind)
         return 0;
-    /* the lookup key is the Gvk's ApiVersion(): group/version, or the version alone */
-    gv = resid_gv(api_version);
-    if (gv.glen)
-        pl_buf_printf(&av, "%.*s/%s", (int)gv.glen, gv.g, gv.v);
-    else
-        pl_buf_puts(&av, gv.v);
-    for (size_t i = 0; i < sizeof(cluster_scoped) / sizeof(cluster_scoped[0]); i++) {
-        if (!strcmp(cluster_scoped[i][1], kind) && !strcmp(cluster_scoped[i][0], nz(av.ptr))) {
-            found = 1;
-            break;
-        }
-    }
-    pl_buf_dispose(&av);
-    return found;
+    for (size_t i = 0; i < sizeof(cluster_scoped) / sizeof(cluster_scoped[0]); i++)
+        if (!strcmp(cluster_scoped[i][1], kind) && !strcmp(cluster_scoped[i][0], api_version))
+            return 1;
+    return 0;
 }
 
 /* ---- LabelTransformer / AnnotationsTransformer (api/filters/labels, annotations) ----------- */

@@ -83,115 +83,144 @@ typedef struct sm_field {
     unsigned char shape; /* shape of the value, or of each element of a merge list */
     unsigned char merge; /* 1: a list with x-kubernetes-patch-strategy "merge" */
     const char *keys[2]; /* its merge keys in order, NULL-terminated; none: primitive set */
+    const char *ref;     /* definition of the value (of the items of a list), when one */
 } sm_field;
 
-#define FLD(n, s) {n, s, 0, {NULL, NULL}}
-#define LST(n, s, k1, k2) {n, s, 1, {k1, k2}}
-#define END {NULL, 0, 0, {NULL, NULL}}
+#define CORE "io.k8s.api.core.v1."
+#define META "io.k8s.apimachinery.pkg.apis.meta.v1."
+#define FLD(n, s, r) {n, s, 0, {NULL, NULL}, r}
+#define LST(n, s, r, k1, k2) {n, s, 1, {k1, k2}, r}
+#define END {NULL, 0, 0, {NULL, NULL}, NULL}
 
 static const sm_field sh_none[] = {END};
 static const sm_field sh_meta[] = {
-    LST("finalizers", SH_NONE, NULL, NULL),
-    LST("ownerReferences", SH_NONE, "uid", NULL),
+    LST("finalizers", SH_NONE, NULL, NULL, NULL),
+    LST("ownerReferences", SH_NONE, META "OwnerReference", "uid", NULL),
     END,
 };
-static const sm_field sh_res[] = {FLD("metadata", SH_META), END};
+static const sm_field sh_res[] = {FLD("metadata", SH_META, META "ObjectMeta"), END};
 static const sm_field sh_container[] = {
-    LST("env", SH_NONE, "name", NULL),
-    LST("ports", SH_NONE, "containerPort", "protocol"),
-    LST("volumeDevices", SH_NONE, "devicePath", NULL),
-    LST("volumeMounts", SH_NONE, "mountPath", NULL),
+    LST("env", SH_NONE, CORE "EnvVar", "name", NULL),
+    LST("ports", SH_NONE, CORE "ContainerPort", "containerPort", "protocol"),
+    LST("volumeDevices", SH_NONE, CORE "VolumeDevice", "devicePath", NULL),
+    LST("volumeMounts", SH_NONE, CORE "VolumeMount", "mountPath", NULL),
     END,
 };
 static const sm_field sh_ephemeral[] = {
-    LST("env", SH_NONE, "name", NULL),
-    LST("volumeDevices", SH_NONE, "devicePath", NULL),
-    LST("volumeMounts", SH_NONE, "mountPath", NULL),
+    LST("env", SH_NONE, CORE "EnvVar", "name", NULL),
+    LST("volumeDevices", SH_NONE, CORE "VolumeDevice", "devicePath", NULL),
+    LST("volumeMounts", SH_NONE, CORE "VolumeMount", "mountPath", NULL),
     END,
 };
-static const sm_field sh_volume[] = {FLD("ephemeral", SH_EPHVOL), END};
-static const sm_field sh_ephvol[] = {FLD("volumeClaimTemplate", SH_RES), END};
+static const sm_field sh_volume[] = {
+    FLD("ephemeral", SH_EPHVOL, CORE "EphemeralVolumeSource"),
+    END,
+};
+static const sm_field sh_ephvol[] = {
+    FLD("volumeClaimTemplate", SH_RES, CORE "PersistentVolumeClaimTemplate"),
+    END,
+};
 static const sm_field sh_podspec[] = {
-    LST("containers", SH_CONTAINER, "name", NULL),
-    LST("ephemeralContainers", SH_EPHEMERAL, "name", NULL),
-    LST("hostAliases", SH_NONE, "ip", NULL),
-    LST("imagePullSecrets", SH_NONE, "name", NULL),
-    LST("initContainers", SH_CONTAINER, "name", NULL),
-    LST("topologySpreadConstraints", SH_NONE, "topologyKey", "whenUnsatisfiable"),
-    LST("volumes", SH_VOLUME, "name", NULL), /* strategy "merge,retainKeys" */
+    LST("containers", SH_CONTAINER, CORE "Container", "name", NULL),
+    LST("ephemeralContainers", SH_EPHEMERAL, CORE "EphemeralContainer", "name", NULL),
+    LST("hostAliases", SH_NONE, CORE "HostAlias", "ip", NULL),
+    LST("imagePullSecrets", SH_NONE, CORE "LocalObjectReference", "name", NULL),
+    LST("initContainers", SH_CONTAINER, CORE "Container", "name", NULL),
+    LST("topologySpreadConstraints", SH_NONE, CORE "TopologySpreadConstraint", "topologyKey",
+        "whenUnsatisfiable"),
+    LST("volumes", SH_VOLUME, CORE "Volume", "name", NULL), /* strategy "merge,retainKeys" */
     END,
 };
 static const sm_field sh_podstatus[] = {
-    LST("conditions", SH_NONE, "type", NULL),
-    LST("podIPs", SH_NONE, "ip", NULL),
+    LST("conditions", SH_NONE, CORE "PodCondition", "type", NULL),
+    LST("podIPs", SH_NONE, CORE "PodIP", "ip", NULL),
     END,
 };
 static const sm_field sh_pod[] = {
-    FLD("metadata", SH_META),
-    FLD("spec", SH_PODSPEC),
-    FLD("status", SH_PODSTATUS),
+    FLD("metadata", SH_META, META "ObjectMeta"),
+    FLD("spec", SH_PODSPEC, CORE "PodSpec"),
+    FLD("status", SH_PODSTATUS, CORE "PodStatus"),
     END,
 };
-static const sm_field sh_conds[] = {LST("conditions", SH_NONE, "type", NULL), END};
-static const sm_field sh_res_conds[] = {FLD("metadata", SH_META), FLD("status", SH_CONDS), END};
+/* the element and status types differ per kind below (NULL ref): DeploymentCondition, ... */
+static const sm_field sh_conds[] = {LST("conditions", SH_NONE, NULL, "type", NULL), END};
+static const sm_field sh_res_conds[] = {
+    FLD("metadata", SH_META, META "ObjectMeta"),
+    FLD("status", SH_CONDS, NULL),
+    END,
+};
 static const sm_field sh_podtemplatespec[] = {
-    FLD("metadata", SH_META),
-    FLD("spec", SH_PODSPEC),
+    FLD("metadata", SH_META, META "ObjectMeta"),
+    FLD("spec", SH_PODSPEC, CORE "PodSpec"),
     END,
 };
-static const sm_field sh_template_spec[] = {FLD("template", SH_PODTEMPLATESPEC), END};
+static const sm_field sh_template_spec[] = {
+    FLD("template", SH_PODTEMPLATESPEC, CORE "PodTemplateSpec"),
+    END,
+};
 static const sm_field sh_workload[] = {
-    FLD("metadata", SH_META),
-    FLD("spec", SH_TEMPLATE_SPEC),
-    FLD("status", SH_CONDS),
+    FLD("metadata", SH_META, META "ObjectMeta"),
+    FLD("spec", SH_TEMPLATE_SPEC, NULL),
+    FLD("status", SH_CONDS, NULL),
     END,
 };
 static const sm_field sh_componentstatus[] = {
-    LST("conditions", SH_NONE, "type", NULL),
-    FLD("metadata", SH_META),
+    LST("conditions", SH_NONE, CORE "ComponentCondition", "type", NULL),
+    FLD("metadata", SH_META, META "ObjectMeta"),
     END,
 };
 static const sm_field sh_webhooks[] = {
-    FLD("metadata", SH_META),
-    LST("webhooks", SH_NONE, "name", NULL),
+    FLD("metadata", SH_META, META "ObjectMeta"),
+    LST("webhooks", SH_NONE, NULL, "name", NULL),
     END,
 };
 static const sm_field sh_serviceaccount[] = {
-    FLD("metadata", SH_META),
-    LST("secrets", SH_NONE, "name", NULL),
+    FLD("metadata", SH_META, META "ObjectMeta"),
+    LST("secrets", SH_NONE, CORE "ObjectReference", "name", NULL),
     END,
 };
-static const sm_field sh_csinodespec[] = {LST("drivers", SH_NONE, "name", NULL), END};
-static const sm_field sh_csinode[] = {FLD("metadata", SH_META), FLD("spec", SH_CSINODESPEC), END};
+static const sm_field sh_csinodespec[] = {LST("drivers", SH_NONE, NULL, "name", NULL), END};
+static const sm_field sh_csinode[] = {
+    FLD("metadata", SH_META, META "ObjectMeta"),
+    FLD("spec", SH_CSINODESPEC, NULL),
+    END,
+};
 static const sm_field sh_jobtemplate[] = {
-    FLD("metadata", SH_META),
-    FLD("spec", SH_TEMPLATE_SPEC),
+    FLD("metadata", SH_META, META "ObjectMeta"),
+    FLD("spec", SH_TEMPLATE_SPEC, "io.k8s.api.batch.v1.JobSpec"),
     END,
 };
-static const sm_field sh_cronjobspec[] = {FLD("jobTemplate", SH_JOBTEMPLATE), END};
-static const sm_field sh_cronjob[] = {FLD("metadata", SH_META), FLD("spec", SH_CRONJOBSPEC), END};
-static const sm_field sh_servicespec[] = {LST("ports", SH_NONE, "port", "protocol"), END};
+static const sm_field sh_cronjobspec[] = {FLD("jobTemplate", SH_JOBTEMPLATE, NULL), END};
+static const sm_field sh_cronjob[] = {
+    FLD("metadata", SH_META, META "ObjectMeta"),
+    FLD("spec", SH_CRONJOBSPEC, NULL),
+    END,
+};
+static const sm_field sh_servicespec[] = {
+    LST("ports", SH_NONE, CORE "ServicePort", "port", "protocol"),
+    END,
+};
 static const sm_field sh_service[] = {
-    FLD("metadata", SH_META),
-    FLD("spec", SH_SERVICESPEC),
-    FLD("status", SH_CONDS),
+    FLD("metadata", SH_META, META "ObjectMeta"),
+    FLD("spec", SH_SERVICESPEC, CORE "ServiceSpec"),
+    FLD("status", SH_CONDS, CORE "ServiceStatus"),
     END,
 };
-static const sm_field sh_nodespec[] = {LST("podCIDRs", SH_NONE, NULL, NULL), END};
+static const sm_field sh_nodespec[] = {LST("podCIDRs", SH_NONE, NULL, NULL, NULL), END};
 static const sm_field sh_nodestatus[] = {
-    LST("addresses", SH_NONE, "type", NULL),
-    LST("conditions", SH_NONE, "type", NULL),
+    LST("addresses", SH_NONE, CORE "NodeAddress", "type", NULL),
+    LST("conditions", SH_NONE, CORE "NodeCondition", "type", NULL),
     END,
 };
 static const sm_field sh_node[] = {
-    FLD("metadata", SH_META),
-    FLD("spec", SH_NODESPEC),
-    FLD("status", SH_NODESTATUS),
+    FLD("metadata", SH_META, META "ObjectMeta"),
+    FLD("spec", SH_NODESPEC, CORE "NodeSpec"),
+    FLD("status", SH_NODESTATUS, CORE "NodeStatus"),
     END,
 };
 static const sm_field sh_podtemplate[] = {
-    FLD("metadata", SH_META),
-    FLD("template", SH_PODTEMPLATESPEC),
+    FLD("metadata", SH_META, META "ObjectMeta"),
+    FLD("template", SH_PODTEMPLATESPEC, CORE "PodTemplateSpec"),
     END,
 };
 
@@ -230,6 +259,7 @@ static const sm_field *const shapes[SH_COUNT] = {
 typedef struct sm_kind {
     const char *api_version, *kind;
     unsigned char shape;
+    unsigned char scoped; /* in kyaml's precomputed namespace-scope table */
 } sm_kind;
 
 /*
@@ -238,175 +268,315 @@ typedef struct sm_kind {
  * replace their items).
  */
 static const sm_kind kinds[] = {
-    {"admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration", SH_WEBHOOKS},
-    {"admissionregistration.k8s.io/v1", "MutatingWebhookConfigurationList", SH_NONE},
-    {"admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration", SH_WEBHOOKS},
-    {"admissionregistration.k8s.io/v1", "ValidatingWebhookConfigurationList", SH_NONE},
-    {"admissionregistration.k8s.io/v1beta1", "MutatingWebhookConfiguration", SH_WEBHOOKS},
-    {"admissionregistration.k8s.io/v1beta1", "MutatingWebhookConfigurationList", SH_NONE},
-    {"admissionregistration.k8s.io/v1beta1", "ValidatingWebhookConfiguration", SH_WEBHOOKS},
-    {"admissionregistration.k8s.io/v1beta1", "ValidatingWebhookConfigurationList", SH_NONE},
-    {"apiextensions.k8s.io/v1", "CustomResourceDefinition", SH_RES},
-    {"apiextensions.k8s.io/v1", "CustomResourceDefinitionList", SH_NONE},
-    {"apiextensions.k8s.io/v1beta1", "CustomResourceDefinition", SH_RES},
-    {"apiextensions.k8s.io/v1beta1", "CustomResourceDefinitionList", SH_NONE},
-    {"apiregistration.k8s.io/v1", "APIService", SH_RES_CONDS},
-    {"apiregistration.k8s.io/v1", "APIServiceList", SH_NONE},
-    {"apiregistration.k8s.io/v1beta1", "APIService", SH_RES_CONDS},
-    {"apiregistration.k8s.io/v1beta1", "APIServiceList", SH_NONE},
-    {"apps/v1", "ControllerRevision", SH_RES},
-    {"apps/v1", "ControllerRevisionList", SH_NONE},
-    {"apps/v1", "DaemonSet", SH_WORKLOAD},
-    {"apps/v1", "DaemonSetList", SH_NONE},
-    {"apps/v1", "Deployment", SH_WORKLOAD},
-    {"apps/v1", "DeploymentList", SH_NONE},
-    {"apps/v1", "ReplicaSet", SH_WORKLOAD},
-    {"apps/v1", "ReplicaSetList", SH_NONE},
-    {"apps/v1", "StatefulSet", SH_WORKLOAD},
-    {"apps/v1", "StatefulSetList", SH_NONE},
-    {"authentication.k8s.io/v1", "TokenRequest", SH_RES},
-    {"authentication.k8s.io/v1", "TokenReview", SH_RES},
-    {"authentication.k8s.io/v1beta1", "TokenReview", SH_RES},
-    {"authorization.k8s.io/v1", "LocalSubjectAccessReview", SH_RES},
-    {"authorization.k8s.io/v1", "SelfSubjectAccessReview", SH_RES},
-    {"authorization.k8s.io/v1", "SelfSubjectRulesReview", SH_RES},
-    {"authorization.k8s.io/v1", "SubjectAccessReview", SH_RES},
-    {"authorization.k8s.io/v1beta1", "LocalSubjectAccessReview", SH_RES},
-    {"authorization.k8s.io/v1beta1", "SelfSubjectAccessReview", SH_RES},
-    {"authorization.k8s.io/v1beta1", "SelfSubjectRulesReview", SH_RES},
-    {"authorization.k8s.io/v1beta1", "SubjectAccessReview", SH_RES},
-    {"autoscaling/v1", "HorizontalPodAutoscaler", SH_RES},
-    {"autoscaling/v1", "HorizontalPodAutoscalerList", SH_NONE},
-    {"autoscaling/v1", "Scale", SH_RES},
-    {"autoscaling/v2beta1", "HorizontalPodAutoscaler", SH_RES},
-    {"autoscaling/v2beta1", "HorizontalPodAutoscalerList", SH_NONE},
-    {"autoscaling/v2beta2", "HorizontalPodAutoscaler", SH_RES},
-    {"autoscaling/v2beta2", "HorizontalPodAutoscalerList", SH_NONE},
-    {"batch/v1", "CronJob", SH_CRONJOB},
-    {"batch/v1", "CronJobList", SH_NONE},
-    {"batch/v1", "Job", SH_WORKLOAD},
-    {"batch/v1", "JobList", SH_NONE},
-    {"batch/v1beta1", "CronJob", SH_CRONJOB},
-    {"batch/v1beta1", "CronJobList", SH_NONE},
-    {"certificates.k8s.io/v1", "CertificateSigningRequest", SH_RES},
-    {"certificates.k8s.io/v1", "CertificateSigningRequestList", SH_NONE},
-    {"certificates.k8s.io/v1beta1", "CertificateSigningRequest", SH_RES},
-    {"certificates.k8s.io/v1beta1", "CertificateSigningRequestList", SH_NONE},
-    {"coordination.k8s.io/v1", "Lease", SH_RES},
-    {"coordination.k8s.io/v1", "LeaseList", SH_NONE},
-    {"coordination.k8s.io/v1beta1", "Lease", SH_RES},
-    {"coordination.k8s.io/v1beta1", "LeaseList", SH_NONE},
-    {"discovery.k8s.io/v1", "EndpointSlice", SH_RES},
-    {"discovery.k8s.io/v1", "EndpointSliceList", SH_NONE},
-    {"discovery.k8s.io/v1beta1", "EndpointSlice", SH_RES},
-    {"discovery.k8s.io/v1beta1", "EndpointSliceList", SH_NONE},
-    {"events.k8s.io/v1", "Event", SH_RES},
-    {"events.k8s.io/v1", "EventList", SH_NONE},
-    {"events.k8s.io/v1beta1", "Event", SH_RES},
-    {"events.k8s.io/v1beta1", "EventList", SH_NONE},
-    {"extensions/v1beta1", "Ingress", SH_RES},
-    {"extensions/v1beta1", "IngressList", SH_NONE},
-    {"flowcontrol.apiserver.k8s.io/v1beta1", "FlowSchema", SH_RES},
-    {"flowcontrol.apiserver.k8s.io/v1beta1", "FlowSchemaList", SH_NONE},
-    {"flowcontrol.apiserver.k8s.io/v1beta1", "PriorityLevelConfiguration", SH_RES},
-    {"flowcontrol.apiserver.k8s.io/v1beta1", "PriorityLevelConfigurationList", SH_NONE},
-    {"networking.k8s.io/v1", "Ingress", SH_RES},
-    {"networking.k8s.io/v1", "IngressClass", SH_RES},
-    {"networking.k8s.io/v1", "IngressClassList", SH_NONE},
-    {"networking.k8s.io/v1", "IngressList", SH_NONE},
-    {"networking.k8s.io/v1", "NetworkPolicy", SH_RES},
-    {"networking.k8s.io/v1", "NetworkPolicyList", SH_NONE},
-    {"networking.k8s.io/v1beta1", "Ingress", SH_RES},
-    {"networking.k8s.io/v1beta1", "IngressClass", SH_RES},
-    {"networking.k8s.io/v1beta1", "IngressClassList", SH_NONE},
-    {"networking.k8s.io/v1beta1", "IngressList", SH_NONE},
-    {"node.k8s.io/v1", "RuntimeClass", SH_RES},
-    {"node.k8s.io/v1", "RuntimeClassList", SH_NONE},
-    {"node.k8s.io/v1beta1", "RuntimeClass", SH_RES},
-    {"node.k8s.io/v1beta1", "RuntimeClassList", SH_NONE},
-    {"policy/v1", "PodDisruptionBudget", SH_RES_CONDS},
-    {"policy/v1", "PodDisruptionBudgetList", SH_NONE},
-    {"policy/v1beta1", "Eviction", SH_RES},
-    {"policy/v1beta1", "PodDisruptionBudget", SH_RES_CONDS},
-    {"policy/v1beta1", "PodDisruptionBudgetList", SH_NONE},
-    {"policy/v1beta1", "PodSecurityPolicy", SH_RES},
-    {"policy/v1beta1", "PodSecurityPolicyList", SH_NONE},
-    {"rbac.authorization.k8s.io/v1", "ClusterRole", SH_RES},
-    {"rbac.authorization.k8s.io/v1", "ClusterRoleBinding", SH_RES},
-    {"rbac.authorization.k8s.io/v1", "ClusterRoleBindingList", SH_NONE},
-    {"rbac.authorization.k8s.io/v1", "ClusterRoleList", SH_NONE},
-    {"rbac.authorization.k8s.io/v1", "Role", SH_RES},
-    {"rbac.authorization.k8s.io/v1", "RoleBinding", SH_RES},
-    {"rbac.authorization.k8s.io/v1", "RoleBindingList", SH_NONE},
-    {"rbac.authorization.k8s.io/v1", "RoleList", SH_NONE},
-    {"rbac.authorization.k8s.io/v1beta1", "ClusterRole", SH_RES},
-    {"rbac.authorization.k8s.io/v1beta1", "ClusterRoleBinding", SH_RES},
-    {"rbac.authorization.k8s.io/v1beta1", "ClusterRoleBindingList", SH_NONE},
-    {"rbac.authorization.k8s.io/v1beta1", "ClusterRoleList", SH_NONE},
-    {"rbac.authorization.k8s.io/v1beta1", "Role", SH_RES},
-    {"rbac.authorization.k8s.io/v1beta1", "RoleBinding", SH_RES},
-    {"rbac.authorization.k8s.io/v1beta1", "RoleBindingList", SH_NONE},
-    {"rbac.authorization.k8s.io/v1beta1", "RoleList", SH_NONE},
-    {"scheduling.k8s.io/v1", "PriorityClass", SH_RES},
-    {"scheduling.k8s.io/v1", "PriorityClassList", SH_NONE},
-    {"scheduling.k8s.io/v1beta1", "PriorityClass", SH_RES},
-    {"scheduling.k8s.io/v1beta1", "PriorityClassList", SH_NONE},
-    {"storage.k8s.io/v1", "CSIDriver", SH_RES},
-    {"storage.k8s.io/v1", "CSIDriverList", SH_NONE},
-    {"storage.k8s.io/v1", "CSINode", SH_CSINODE},
-    {"storage.k8s.io/v1", "CSINodeList", SH_NONE},
-    {"storage.k8s.io/v1", "StorageClass", SH_RES},
-    {"storage.k8s.io/v1", "StorageClassList", SH_NONE},
-    {"storage.k8s.io/v1", "VolumeAttachment", SH_RES},
-    {"storage.k8s.io/v1", "VolumeAttachmentList", SH_NONE},
-    {"storage.k8s.io/v1beta1", "CSIDriver", SH_RES},
-    {"storage.k8s.io/v1beta1", "CSIDriverList", SH_NONE},
-    {"storage.k8s.io/v1beta1", "CSINode", SH_CSINODE},
-    {"storage.k8s.io/v1beta1", "CSINodeList", SH_NONE},
-    {"storage.k8s.io/v1beta1", "CSIStorageCapacity", SH_RES},
-    {"storage.k8s.io/v1beta1", "CSIStorageCapacityList", SH_NONE},
-    {"storage.k8s.io/v1beta1", "StorageClass", SH_RES},
-    {"storage.k8s.io/v1beta1", "StorageClassList", SH_NONE},
-    {"storage.k8s.io/v1beta1", "VolumeAttachment", SH_RES},
-    {"storage.k8s.io/v1beta1", "VolumeAttachmentList", SH_NONE},
-    {"v1", "APIGroup", SH_NONE},
-    {"v1", "APIGroupList", SH_NONE},
-    {"v1", "APIResourceList", SH_NONE},
-    {"v1", "APIVersions", SH_NONE},
-    {"v1", "Binding", SH_RES},
-    {"v1", "ComponentStatus", SH_COMPONENTSTATUS},
-    {"v1", "ComponentStatusList", SH_NONE},
-    {"v1", "ConfigMap", SH_RES},
-    {"v1", "ConfigMapList", SH_NONE},
-    {"v1", "Endpoints", SH_RES},
-    {"v1", "EndpointsList", SH_NONE},
-    {"v1", "Event", SH_RES},
-    {"v1", "EventList", SH_NONE},
-    {"v1", "LimitRange", SH_RES},
-    {"v1", "LimitRangeList", SH_NONE},
-    {"v1", "Namespace", SH_RES_CONDS},
-    {"v1", "NamespaceList", SH_NONE},
-    {"v1", "Node", SH_NODE},
-    {"v1", "NodeList", SH_NONE},
-    {"v1", "PersistentVolume", SH_RES},
-    {"v1", "PersistentVolumeClaim", SH_RES_CONDS},
-    {"v1", "PersistentVolumeClaimList", SH_NONE},
-    {"v1", "PersistentVolumeList", SH_NONE},
-    {"v1", "Pod", SH_POD},
-    {"v1", "PodList", SH_NONE},
-    {"v1", "PodTemplate", SH_PODTEMPLATE},
-    {"v1", "PodTemplateList", SH_NONE},
-    {"v1", "ReplicationController", SH_WORKLOAD},
-    {"v1", "ReplicationControllerList", SH_NONE},
-    {"v1", "ResourceQuota", SH_RES},
-    {"v1", "ResourceQuotaList", SH_NONE},
-    {"v1", "Secret", SH_RES},
-    {"v1", "SecretList", SH_NONE},
-    {"v1", "Service", SH_SERVICE},
-    {"v1", "ServiceAccount", SH_SERVICEACCOUNT},
-    {"v1", "ServiceAccountList", SH_NONE},
-    {"v1", "ServiceList", SH_NONE},
-    {"v1", "Status", SH_NONE},
+    {"admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration", SH_WEBHOOKS, 1},
+    {"admissionregistration.k8s.io/v1", "MutatingWebhookConfigurationList", SH_NONE, 0},
+    {"admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration", SH_WEBHOOKS, 1},
+    {"admissionregistration.k8s.io/v1", "ValidatingWebhookConfigurationList", SH_NONE, 0},
+    {"admissionregistration.k8s.io/v1beta1", "MutatingWebhookConfiguration", SH_WEBHOOKS, 1},
+    {"admissionregistration.k8s.io/v1beta1", "MutatingWebhookConfigurationList", SH_NONE, 0},
+    {"admissionregistration.k8s.io/v1beta1", "ValidatingWebhookConfiguration", SH_WEBHOOKS, 1},
+    {"admissionregistration.k8s.io/v1beta1", "ValidatingWebhookConfigurationList", SH_NONE, 0},
+    {"apiextensions.k8s.io/v1", "CustomResourceDefinition", SH_RES, 1},
+    {"apiextensions.k8s.io/v1", "CustomResourceDefinitionList", SH_NONE, 0},
+    {"apiextensions.k8s.io/v1beta1", "CustomResourceDefinition", SH_RES, 1},
+    {"apiextensions.k8s.io/v1beta1", "CustomResourceDefinitionList", SH_NONE, 0},
+    {"apiregistration.k8s.io/v1", "APIService", SH_RES_CONDS, 1},
+    {"apiregistration.k8s.io/v1", "APIServiceList", SH_NONE, 0},
+    {"apiregistration.k8s.io/v1beta1", "APIService", SH_RES_CONDS, 1},
+    {"apiregistration.k8s.io/v1beta1", "APIServiceList", SH_NONE, 0},
+    {"apps/v1", "ControllerRevision", SH_RES, 1},
+    {"apps/v1", "ControllerRevisionList", SH_NONE, 0},
+    {"apps/v1", "DaemonSet", SH_WORKLOAD, 1},
+    {"apps/v1", "DaemonSetList", SH_NONE, 0},
+    {"apps/v1", "Deployment", SH_WORKLOAD, 1},
+    {"apps/v1", "DeploymentList", SH_NONE, 0},
+    {"apps/v1", "ReplicaSet", SH_WORKLOAD, 1},
+    {"apps/v1", "ReplicaSetList", SH_NONE, 0},
+    {"apps/v1", "StatefulSet", SH_WORKLOAD, 1},
+    {"apps/v1", "StatefulSetList", SH_NONE, 0},
+    {"authentication.k8s.io/v1", "TokenRequest", SH_RES, 0},
+    {"authentication.k8s.io/v1", "TokenReview", SH_RES, 0},
+    {"authentication.k8s.io/v1beta1", "TokenReview", SH_RES, 0},
+    {"authorization.k8s.io/v1", "LocalSubjectAccessReview", SH_RES, 0},
+    {"authorization.k8s.io/v1", "SelfSubjectAccessReview", SH_RES, 0},
+    {"authorization.k8s.io/v1", "SelfSubjectRulesReview", SH_RES, 0},
+    {"authorization.k8s.io/v1", "SubjectAccessReview", SH_RES, 0},
+    {"authorization.k8s.io/v1beta1", "LocalSubjectAccessReview", SH_RES, 0},
+    {"authorization.k8s.io/v1beta1", "SelfSubjectAccessReview", SH_RES, 0},
+    {"authorization.k8s.io/v1beta1", "SelfSubjectRulesReview", SH_RES, 0},
+    {"authorization.k8s.io/v1beta1", "SubjectAccessReview", SH_RES, 0},
+    {"autoscaling/v1", "HorizontalPodAutoscaler", SH_RES, 1},
+    {"autoscaling/v1", "HorizontalPodAutoscalerList", SH_NONE, 0},
+    {"autoscaling/v1", "Scale", SH_RES, 1},
+    {"autoscaling/v2beta1", "HorizontalPodAutoscaler", SH_RES, 1},
+    {"autoscaling/v2beta1", "HorizontalPodAutoscalerList", SH_NONE, 0},
+    {"autoscaling/v2beta2", "HorizontalPodAutoscaler", SH_RES, 1},
+    {"autoscaling/v2beta2", "HorizontalPodAutoscalerList", SH_NONE, 0},
+    {"batch/v1", "CronJob", SH_CRONJOB, 1},
+    {"batch/v1", "CronJobList", SH_NONE, 0},
+    {"batch/v1", "Job", SH_WORKLOAD, 1},
+    {"batch/v1", "JobList", SH_NONE, 0},
+    {"batch/v1beta1", "CronJob", SH_CRONJOB, 1},
+    {"batch/v1beta1", "CronJobList", SH_NONE, 0},
+    {"certificates.k8s.io/v1", "CertificateSigningRequest", SH_RES, 1},
+    {"certificates.k8s.io/v1", "CertificateSigningRequestList", SH_NONE, 0},
+    {"certificates.k8s.io/v1beta1", "CertificateSigningRequest", SH_RES, 1},
+    {"certificates.k8s.io/v1beta1", "CertificateSigningRequestList", SH_NONE, 0},
+    {"coordination.k8s.io/v1", "Lease", SH_RES, 1},
+    {"coordination.k8s.io/v1", "LeaseList", SH_NONE, 0},
+    {"coordination.k8s.io/v1beta1", "Lease", SH_RES, 1},
+    {"coordination.k8s.io/v1beta1", "LeaseList", SH_NONE, 0},
+    {"discovery.k8s.io/v1", "EndpointSlice", SH_RES, 1},
+    {"discovery.k8s.io/v1", "EndpointSliceList", SH_NONE, 0},
+    {"discovery.k8s.io/v1beta1", "EndpointSlice", SH_RES, 1},
+    {"discovery.k8s.io/v1beta1", "EndpointSliceList", SH_NONE, 0},
+    {"events.k8s.io/v1", "Event", SH_RES, 1},
+    {"events.k8s.io/v1", "EventList", SH_NONE, 0},
+    {"events.k8s.io/v1beta1", "Event", SH_RES, 1},
+    {"events.k8s.io/v1beta1", "EventList", SH_NONE, 0},
+    {"extensions/v1beta1", "Ingress", SH_RES, 1},
+    {"extensions/v1beta1", "IngressList", SH_NONE, 0},
+    {"flowcontrol.apiserver.k8s.io/v1beta1", "FlowSchema", SH_RES, 1},
+    {"flowcontrol.apiserver.k8s.io/v1beta1", "FlowSchemaList", SH_NONE, 0},
+    {"flowcontrol.apiserver.k8s.io/v1beta1", "PriorityLevelConfiguration", SH_RES, 1},
+    {"flowcontrol.apiserver.k8s.io/v1beta1", "PriorityLevelConfigurationList", SH_NONE, 0},
+    {"networking.k8s.io/v1", "Ingress", SH_RES, 1},
+    {"networking.k8s.io/v1", "IngressClass", SH_RES, 1},
+    {"networking.k8s.io/v1", "IngressClassList", SH_NONE, 0},
+    {"networking.k8s.io/v1", "IngressList", SH_NONE, 0},
+    {"networking.k8s.io/v1", "NetworkPolicy", SH_RES, 1},
+    {"networking.k8s.io/v1", "NetworkPolicyList", SH_NONE, 0},
+    {"networking.k8s.io/v1beta1", "Ingress", SH_RES, 1},
+    {"networking.k8s.io/v1beta1", "IngressClass", SH_RES, 1},
+    {"networking.k8s.io/v1beta1", "IngressClassList", SH_NONE, 0},
+    {"networking.k8s.io/v1beta1", "IngressList", SH_NONE, 0},
+    {"node.k8s.io/v1", "RuntimeClass", SH_RES, 1},
+    {"node.k8s.io/v1", "RuntimeClassList", SH_NONE, 0},
+    {"node.k8s.io/v1beta1", "RuntimeClass", SH_RES, 1},
+    {"node.k8s.io/v1beta1", "RuntimeClassList", SH_NONE, 0},
+    {"policy/v1", "PodDisruptionBudget", SH_RES_CONDS, 1},
+    {"policy/v1", "PodDisruptionBudgetList", SH_NONE, 0},
+    {"policy/v1beta1", "Eviction", SH_RES, 0},
+    {"policy/v1beta1", "PodDisruptionBudget", SH_RES_CONDS, 1},
+    {"policy/v1beta1", "PodDisruptionBudgetList", SH_NONE, 0},
+    {"policy/v1beta1", "PodSecurityPolicy", SH_RES, 1},
+    {"policy/v1beta1", "PodSecurityPolicyList", SH_NONE, 0},
+    {"rbac.authorization.k8s.io/v1", "ClusterRole", SH_RES, 1},
+    {"rbac.authorization.k8s.io/v1", "ClusterRoleBinding", SH_RES, 1},
+    {"rbac.authorization.k8s.io/v1", "ClusterRoleBindingList", SH_NONE, 0},
+    {"rbac.authorization.k8s.io/v1", "ClusterRoleList", SH_NONE, 0},
+    {"rbac.authorization.k8s.io/v1", "Role", SH_RES, 1},
+    {"rbac.authorization.k8s.io/v1", "RoleBinding", SH_RES, 1},
+    {"rbac.authorization.k8s.io/v1", "RoleBindingList", SH_NONE, 0},
+    {"rbac.authorization.k8s.io/v1", "RoleList", SH_NONE, 0},
+    {"rbac.authorization.k8s.io/v1beta1", "ClusterRole", SH_RES, 1},
+    {"rbac.authorization.k8s.io/v1beta1", "ClusterRoleBinding", SH_RES, 1},
+    {"rbac.authorization.k8s.io/v1beta1", "ClusterRoleBindingList", SH_NONE, 0},
+    {"rbac.authorization.k8s.io/v1beta1", "ClusterRoleList", SH_NONE, 0},
+    {"rbac.authorization.k8s.io/v1beta1", "Role", SH_RES, 1},
+    {"rbac.authorization.k8s.io/v1beta1", "RoleBinding", SH_RES, 1},
+    {"rbac.authorization.k8s.io/v1beta1", "RoleBindingList", SH_NONE, 0},
+    {"rbac.authorization.k8s.io/v1beta1", "RoleList", SH_NONE, 0},
+    {"scheduling.k8s.io/v1", "PriorityClass", SH_RES, 1},
+    {"scheduling.k8s.io/v1", "PriorityClassList", SH_NONE, 0},
+    {"scheduling.k8s.io/v1beta1", "PriorityClass", SH_RES, 1},
+    {"scheduling.k8s.io/v1beta1", "PriorityClassList", SH_NONE, 0},
+    {"storage.k8s.io/v1", "CSIDriver", SH_RES, 1},
+    {"storage.k8s.io/v1", "CSIDriverList", SH_NONE, 0},
+    {"storage.k8s.io/v1", "CSINode", SH_CSINODE, 1},
+    {"storage.k8s.io/v1", "CSINodeList", SH_NONE, 0},
+    {"storage.k8s.io/v1", "StorageClass", SH_RES, 1},
+    {"storage.k8s.io/v1", "StorageClassList", SH_NONE, 0},
+    {"storage.k8s.io/v1", "VolumeAttachment", SH_RES, 1},
+    {"storage.k8s.io/v1", "VolumeAttachmentList", SH_NONE, 0},
+    {"storage.k8s.io/v1beta1", "CSIDriver", SH_RES, 1},
+    {"storage.k8s.io/v1beta1", "CSIDriverList", SH_NONE, 0},
+    {"storage.k8s.io/v1beta1", "CSINode", SH_CSINODE, 1},
+    {"storage.k8s.io/v1beta1", "CSINodeList", SH_NONE, 0},
+    {"storage.k8s.io/v1beta1", "CSIStorageCapacity", SH_RES, 1},
+    {"storage.k8s.io/v1beta1", "CSIStorageCapacityList", SH_NONE, 0},
+    {"storage.k8s.io/v1beta1", "StorageClass", SH_RES, 1},
+    {"storage.k8s.io/v1beta1", "StorageClassList", SH_NONE, 0},
+    {"storage.k8s.io/v1beta1", "VolumeAttachment", SH_RES, 1},
+    {"storage.k8s.io/v1beta1", "VolumeAttachmentList", SH_NONE, 0},
+    {"v1", "APIGroup", SH_NONE, 0},
+    {"v1", "APIGroupList", SH_NONE, 0},
+    {"v1", "APIResourceList", SH_NONE, 0},
+    {"v1", "APIVersions", SH_NONE, 0},
+    {"v1", "Binding", SH_RES, 0},
+    {"v1", "ComponentStatus", SH_COMPONENTSTATUS, 1},
+    {"v1", "ComponentStatusList", SH_NONE, 0},
+    {"v1", "ConfigMap", SH_RES, 1},
+    {"v1", "ConfigMapList", SH_NONE, 0},
+    {"v1", "Endpoints", SH_RES, 1},
+    {"v1", "EndpointsList", SH_NONE, 0},
+    {"v1", "Event", SH_RES, 1},
+    {"v1", "EventList", SH_NONE, 0},
+    {"v1", "LimitRange", SH_RES, 1},
+    {"v1", "LimitRangeList", SH_NONE, 0},
+    {"v1", "Namespace", SH_RES_CONDS, 1},
+    {"v1", "NamespaceList", SH_NONE, 0},
+    {"v1", "Node", SH_NODE, 1},
+    {"v1", "NodeList", SH_NONE, 0},
+    {"v1", "PersistentVolume", SH_RES, 1},
+    {"v1", "PersistentVolumeClaim", SH_RES_CONDS, 1},
+    {"v1", "PersistentVolumeClaimList", SH_NONE, 0},
+    {"v1", "PersistentVolumeList", SH_NONE, 0},
+    {"v1", "Pod", SH_POD, 1},
+    {"v1", "PodList", SH_NONE, 0},
+    {"v1", "PodTemplate", SH_PODTEMPLATE, 1},
+    {"v1", "PodTemplateList", SH_NONE, 0},
+    {"v1", "ReplicationController", SH_WORKLOAD, 1},
+    {"v1", "ReplicationControllerList", SH_NONE, 0},
+    {"v1", "ResourceQuota", SH_RES, 1},
+    {"v1", "ResourceQuotaList", SH_NONE, 0},
+    {"v1", "Secret", SH_RES, 1},
+    {"v1", "SecretList", SH_NONE, 0},
+    {"v1", "Service", SH_SERVICE, 1},
+    {"v1", "ServiceAccount", SH_SERVICEACCOUNT, 1},
+    {"v1", "ServiceAccountList", SH_NONE, 0},
+    {"v1", "ServiceList", SH_NONE, 0},
+    {"v1", "Status", SH_NONE, 0},
+};
+
+typedef struct sm_def {
+    const char *name;
+    unsigned char shape;
+} sm_def;
+
+/*
+ * The builtin definitions with merge lists, by name, sorted (strcmp): what "$ref" names of a
+ * custom schema resolve to when kustomize had loaded the builtin schema before it (see
+ * pl_kz_smp_apply_ex). Other io.k8s.* definitions exist too but have no merge lists.
+ */
+static const sm_def defs_by_name[] = {
+    {"io.k8s.api.admissionregistration.v1.MutatingWebhookConfiguration", SH_WEBHOOKS},
+    {"io.k8s.api.admissionregistration.v1.ValidatingWebhookConfiguration", SH_WEBHOOKS},
+    {"io.k8s.api.admissionregistration.v1beta1.MutatingWebhookConfiguration", SH_WEBHOOKS},
+    {"io.k8s.api.admissionregistration.v1beta1.ValidatingWebhookConfiguration", SH_WEBHOOKS},
+    {"io.k8s.api.apps.v1.ControllerRevision", SH_RES},
+    {"io.k8s.api.apps.v1.DaemonSet", SH_WORKLOAD},
+    {"io.k8s.api.apps.v1.DaemonSetSpec", SH_TEMPLATE_SPEC},
+    {"io.k8s.api.apps.v1.DaemonSetStatus", SH_CONDS},
+    {"io.k8s.api.apps.v1.Deployment", SH_WORKLOAD},
+    {"io.k8s.api.apps.v1.DeploymentSpec", SH_TEMPLATE_SPEC},
+    {"io.k8s.api.apps.v1.DeploymentStatus", SH_CONDS},
+    {"io.k8s.api.apps.v1.ReplicaSet", SH_WORKLOAD},
+    {"io.k8s.api.apps.v1.ReplicaSetSpec", SH_TEMPLATE_SPEC},
+    {"io.k8s.api.apps.v1.ReplicaSetStatus", SH_CONDS},
+    {"io.k8s.api.apps.v1.StatefulSet", SH_WORKLOAD},
+    {"io.k8s.api.apps.v1.StatefulSetSpec", SH_TEMPLATE_SPEC},
+    {"io.k8s.api.apps.v1.StatefulSetStatus", SH_CONDS},
+    {"io.k8s.api.authentication.v1.TokenRequest", SH_RES},
+    {"io.k8s.api.authentication.v1.TokenReview", SH_RES},
+    {"io.k8s.api.authentication.v1beta1.TokenReview", SH_RES},
+    {"io.k8s.api.authorization.v1.LocalSubjectAccessReview", SH_RES},
+    {"io.k8s.api.authorization.v1.SelfSubjectAccessReview", SH_RES},
+    {"io.k8s.api.authorization.v1.SelfSubjectRulesReview", SH_RES},
+    {"io.k8s.api.authorization.v1.SubjectAccessReview", SH_RES},
+    {"io.k8s.api.authorization.v1beta1.LocalSubjectAccessReview", SH_RES},
+    {"io.k8s.api.authorization.v1beta1.SelfSubjectAccessReview", SH_RES},
+    {"io.k8s.api.authorization.v1beta1.SelfSubjectRulesReview", SH_RES},
+    {"io.k8s.api.authorization.v1beta1.SubjectAccessReview", SH_RES},
+    {"io.k8s.api.autoscaling.v1.HorizontalPodAutoscaler", SH_RES},
+    {"io.k8s.api.autoscaling.v1.Scale", SH_RES},
+    {"io.k8s.api.autoscaling.v2beta1.HorizontalPodAutoscaler", SH_RES},
+    {"io.k8s.api.autoscaling.v2beta2.HorizontalPodAutoscaler", SH_RES},
+    {"io.k8s.api.batch.v1.CronJob", SH_CRONJOB},
+    {"io.k8s.api.batch.v1.CronJobSpec", SH_CRONJOBSPEC},
+    {"io.k8s.api.batch.v1.Job", SH_WORKLOAD},
+    {"io.k8s.api.batch.v1.JobSpec", SH_TEMPLATE_SPEC},
+    {"io.k8s.api.batch.v1.JobStatus", SH_CONDS},
+    {"io.k8s.api.batch.v1.JobTemplateSpec", SH_JOBTEMPLATE},
+    {"io.k8s.api.batch.v1beta1.CronJob", SH_CRONJOB},
+    {"io.k8s.api.batch.v1beta1.CronJobSpec", SH_CRONJOBSPEC},
+    {"io.k8s.api.batch.v1beta1.JobTemplateSpec", SH_JOBTEMPLATE},
+    {"io.k8s.api.certificates.v1.CertificateSigningRequest", SH_RES},
+    {"io.k8s.api.certificates.v1beta1.CertificateSigningRequest", SH_RES},
+    {"io.k8s.api.coordination.v1.Lease", SH_RES},
+    {"io.k8s.api.coordination.v1beta1.Lease", SH_RES},
+    {"io.k8s.api.core.v1.Binding", SH_RES},
+    {"io.k8s.api.core.v1.ComponentStatus", SH_COMPONENTSTATUS},
+    {"io.k8s.api.core.v1.ConfigMap", SH_RES},
+    {"io.k8s.api.core.v1.Container", SH_CONTAINER},
+    {"io.k8s.api.core.v1.Endpoints", SH_RES},
+    {"io.k8s.api.core.v1.EphemeralContainer", SH_EPHEMERAL},
+    {"io.k8s.api.core.v1.EphemeralVolumeSource", SH_EPHVOL},
+    {"io.k8s.api.core.v1.Event", SH_RES},
+    {"io.k8s.api.core.v1.LimitRange", SH_RES},
+    {"io.k8s.api.core.v1.Namespace", SH_RES_CONDS},
+    {"io.k8s.api.core.v1.NamespaceStatus", SH_CONDS},
+    {"io.k8s.api.core.v1.Node", SH_NODE},
+    {"io.k8s.api.core.v1.NodeSpec", SH_NODESPEC},
+    {"io.k8s.api.core.v1.NodeStatus", SH_NODESTATUS},
+    {"io.k8s.api.core.v1.PersistentVolume", SH_RES},
+    {"io.k8s.api.core.v1.PersistentVolumeClaim", SH_RES_CONDS},
+    {"io.k8s.api.core.v1.PersistentVolumeClaimStatus", SH_CONDS},
+    {"io.k8s.api.core.v1.PersistentVolumeClaimTemplate", SH_RES},
+    {"io.k8s.api.core.v1.Pod", SH_POD},
+    {"io.k8s.api.core.v1.PodSpec", SH_PODSPEC},
+    {"io.k8s.api.core.v1.PodStatus", SH_PODSTATUS},
+    {"io.k8s.api.core.v1.PodTemplate", SH_PODTEMPLATE},
+    {"io.k8s.api.core.v1.PodTemplateSpec", SH_PODTEMPLATESPEC},
+    {"io.k8s.api.core.v1.ReplicationController", SH_WORKLOAD},
+    {"io.k8s.api.core.v1.ReplicationControllerSpec", SH_TEMPLATE_SPEC},
+    {"io.k8s.api.core.v1.ReplicationControllerStatus", SH_CONDS},
+    {"io.k8s.api.core.v1.ResourceQuota", SH_RES},
+    {"io.k8s.api.core.v1.Secret", SH_RES},
+    {"io.k8s.api.core.v1.Service", SH_SERVICE},
+    {"io.k8s.api.core.v1.ServiceAccount", SH_SERVICEACCOUNT},
+    {"io.k8s.api.core.v1.ServiceSpec", SH_SERVICESPEC},
+    {"io.k8s.api.core.v1.ServiceStatus", SH_CONDS},
+    {"io.k8s.api.core.v1.Volume", SH_VOLUME},
+    {"io.k8s.api.discovery.v1.EndpointSlice", SH_RES},
+    {"io.k8s.api.discovery.v1beta1.EndpointSlice", SH_RES},
+    {"io.k8s.api.events.v1.Event", SH_RES},
+    {"io.k8s.api.events.v1beta1.Event", SH_RES},
+    {"io.k8s.api.extensions.v1beta1.Ingress", SH_RES},
+    {"io.k8s.api.flowcontrol.v1beta1.FlowSchema", SH_RES},
+    {"io.k8s.api.flowcontrol.v1beta1.PriorityLevelConfiguration", SH_RES},
+    {"io.k8s.api.networking.v1.Ingress", SH_RES},
+    {"io.k8s.api.networking.v1.IngressClass", SH_RES},
+    {"io.k8s.api.networking.v1.NetworkPolicy", SH_RES},
+    {"io.k8s.api.networking.v1beta1.Ingress", SH_RES},
+    {"io.k8s.api.networking.v1beta1.IngressClass", SH_RES},
+    {"io.k8s.api.node.v1.RuntimeClass", SH_RES},
+    {"io.k8s.api.node.v1beta1.RuntimeClass", SH_RES},
+    {"io.k8s.api.policy.v1.PodDisruptionBudget", SH_RES_CONDS},
+    {"io.k8s.api.policy.v1.PodDisruptionBudgetStatus", SH_CONDS},
+    {"io.k8s.api.policy.v1beta1.Eviction", SH_RES},
+    {"io.k8s.api.policy.v1beta1.PodDisruptionBudget", SH_RES_CONDS},
+    {"io.k8s.api.policy.v1beta1.PodDisruptionBudgetStatus", SH_CONDS},
+    {"io.k8s.api.policy.v1beta1.PodSecurityPolicy", SH_RES},
+    {"io.k8s.api.rbac.v1.ClusterRole", SH_RES},
+    {"io.k8s.api.rbac.v1.ClusterRoleBinding", SH_RES},
+    {"io.k8s.api.rbac.v1.Role", SH_RES},
+    {"io.k8s.api.rbac.v1.RoleBinding", SH_RES},
+    {"io.k8s.api.rbac.v1beta1.ClusterRole", SH_RES},
+    {"io.k8s.api.rbac.v1beta1.ClusterRoleBinding", SH_RES},
+    {"io.k8s.api.rbac.v1beta1.Role", SH_RES},
+    {"io.k8s.api.rbac.v1beta1.RoleBinding", SH_RES},
+    {"io.k8s.api.scheduling.v1.PriorityClass", SH_RES},
+    {"io.k8s.api.scheduling.v1beta1.PriorityClass", SH_RES},
+    {"io.k8s.api.storage.v1.CSIDriver", SH_RES},
+    {"io.k8s.api.storage.v1.CSINode", SH_CSINODE},
+    {"io.k8s.api.storage.v1.CSINodeSpec", SH_CSINODESPEC},
+    {"io.k8s.api.storage.v1.StorageClass", SH_RES},
+    {"io.k8s.api.storage.v1.VolumeAttachment", SH_RES},
+    {"io.k8s.api.storage.v1beta1.CSIDriver", SH_RES},
+    {"io.k8s.api.storage.v1beta1.CSINode", SH_CSINODE},
+    {"io.k8s.api.storage.v1beta1.CSINodeSpec", SH_CSINODESPEC},
+    {"io.k8s.api.storage.v1beta1.CSIStorageCapacity", SH_RES},
+    {"io.k8s.api.storage.v1beta1.StorageClass", SH_RES},
+    {"io.k8s.api.storage.v1beta1.VolumeAttachment", SH_RES},
+    {"io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition", SH_RES},
+    {"io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1beta1.CustomResourceDefinition",
+     SH_RES},
+    {"io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta", SH_META},
+    {"io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIService", SH_RES_CONDS},
+    {"io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIServiceStatus", SH_CONDS},
+    {"io.k8s.kube-aggregator.pkg.apis.apiregistration.v1beta1.APIService", SH_RES_CONDS},
+    {"io.k8s.kube-aggregator.pkg.apis.apiregistration.v1beta1.APIServiceStatus", SH_CONDS},
 };
 
 static int kind_cmp(const void *a, const void *b)
@@ -424,9 +594,9 @@ enum { SCH_NONE, SCH_SHAPE, SCH_LIST, SCH_JSON };
  * node of the custom document. */
 typedef struct sch {
     int kind;
-    unsigned char shape;      /* SCH_SHAPE */
-    const sm_field *list;     /* SCH_LIST: the merge-list field */
-    const json_t *js;         /* SCH_JSON: resolved schema object */
+    unsigned char shape;  /* SCH_SHAPE */
+    const sm_field *list; /* SCH_LIST: the merge-list field */
+    const json_t *js;     /* SCH_JSON: resolved schema object */
 } sch;
 
 typedef struct pathseg {
@@ -434,25 +604,74 @@ typedef struct pathseg {
     const char *name; /* NULL: a list element */
 } pathseg;
 
+/*
+ * The schema in force. kustomize keeps one global schema: the builtin one, or a custom
+ * document, or (when the builtin one had been loaded before the custom document was set) the
+ * custom definitions added over the builtin ones: custom kinds and definition names first.
+ */
 typedef struct wctx {
-    const json_t *openapi; /* custom document or NULL (builtin schema) */
+    const json_t *openapi; /* custom document or NULL */
     const json_t *defs;    /* its "definitions" */
+    int builtin;           /* the builtin definitions are loaded too */
 } wctx;
 
-/* Resolve "#/definitions/X" (a JSON pointer into the document); NULL when it does not exist. */
-static const json_t *resolve_ref(const wctx *w, const json_t *js)
+static const sch no_schema = {SCH_NONE, 0, NULL, NULL};
+
+static int def_cmp(const void *a, const void *b)
 {
+    return strcmp(((const sm_def *)a)->name, ((const sm_def *)b)->name);
+}
+
+/* A builtin definition by name: its shape, SH_NONE for the others, SCH_NONE if unknown. */
+static sch builtin_def(const char *name)
+{
+    sch r = no_schema;
+    sm_def key = {name, 0};
+    const sm_def *d = bsearch(&key, defs_by_name, sizeof(defs_by_name) / sizeof(defs_by_name[0]),
+                              sizeof(defs_by_name[0]), def_cmp);
+
+    if (d || strncmp(name, "io.k8s.", 7) == 0) {
+        r.kind = SCH_SHAPE;
+        r.shape = d ? d->shape : SH_NONE;
+    }
+    return r;
+}
+
+/* A definition of the custom document by name (borrowed), or NULL. */
+static const json_t *custom_def(const wctx *w, const char *name)
+{
+    const json_t *d = w->defs && name ? json_object_get(w->defs, name) : NULL;
+
+    return json_is_object(d) ? d : NULL;
+}
+
+/*
+ * Resolve the "$ref"s of a schema node of the custom document ("#/definitions/X", or any JSON
+ * pointer into it). A definition the document lacks comes from the builtin schema when that
+ * is loaded; otherwise the reference does not resolve (no schema).
+ */
+static sch sch_json(const wctx *w, const json_t *js)
+{
+    sch r = no_schema;
     int hops = 0;
 
-    while (js && json_is_object(js)) {
+    while (json_is_object(js)) {
         const char *ref = json_string_value(json_object_get(js, "$ref"));
         const json_t *cur = w->openapi;
         const char *p;
 
-        if (!ref || !*ref)
-            return js;
+        if (!ref || !*ref) {
+            r.kind = SCH_JSON;
+            r.js = js;
+            return r;
+        }
         if (++hops > 64 || ref[0] != '#')
-            return NULL;
+            return r;
+        if (strncmp(ref, "#/definitions/", 14) == 0 && !strpbrk(ref + 14, "/~")) {
+            if ((js = custom_def(w, ref + 14)) != NULL)
+                continue;
+            return w->builtin ? builtin_def(ref + 14) : r;
+        }
         p = ref + 1;
         while (*p == '/' && cur) {
             char tok[512];
@@ -471,27 +690,29 @@ static const json_t *resolve_ref(const wctx *w, const json_t *js)
             cur = json_is_object(cur) ? json_object_get(cur, tok) : NULL;
         }
         if (*p)
-            return NULL;
+            return r;
         js = cur;
     }
-    return js && json_is_object(js) ? js : NULL;
+    return r;
 }
 
-static sch sch_json(const wctx *w, const json_t *js)
+/* A builtin child: its shape, unless the custom document redefines its definition. */
+static sch builtin_child(const wctx *w, unsigned char shape, const char *ref)
 {
-    sch s = {SCH_NONE, 0, NULL, NULL};
+    sch r = no_schema;
+    const json_t *d = custom_def(w, ref);
 
-    if ((js = resolve_ref(w, js)) != NULL) {
-        s.kind = SCH_JSON;
-        s.js = js;
-    }
-    return s;
+    if (d)
+        return sch_json(w, d);
+    r.kind = SCH_SHAPE;
+    r.shape = shape;
+    return r;
 }
 
 /* ResourceSchema.Field: the schema of a map's value at `key`. */
 static sch sch_field(const wctx *w, const sch *s, const char *key)
 {
-    sch r = {SCH_NONE, 0, NULL, NULL};
+    sch r = no_schema;
 
     if (s->kind == SCH_SHAPE) {
         const sm_field *f;
@@ -505,12 +726,10 @@ static sch sch_field(const wctx *w, const sch *s, const char *key)
                 r.kind = SCH_LIST;
                 r.list = f;
             } else {
-                r.shape = f->shape;
+                r = builtin_child(w, f->shape, f->ref);
             }
             break;
         }
-    } else if (s->kind == SCH_LIST) {
-        /* an array's schema has no properties */
     } else if (s->kind == SCH_JSON) {
         const json_t *props = json_object_get(s->js, "properties");
         const json_t *f = json_is_object(props) ? json_object_get(props, key) : NULL;
@@ -521,17 +740,17 @@ static sch sch_field(const wctx *w, const sch *s, const char *key)
         if (json_is_object(f))
             r = sch_json(w, f);
     }
+    /* an array's schema (SCH_LIST) has no properties */
     return r;
 }
 
 /* ResourceSchema.Elements: the schema of an array's items. */
 static sch sch_elements(const wctx *w, const sch *s)
 {
-    sch r = {SCH_NONE, 0, NULL, NULL};
+    sch r = no_schema;
 
     if (s->kind == SCH_LIST) {
-        r.kind = SCH_SHAPE;
-        r.shape = s->list->shape;
+        r = builtin_child(w, s->list->shape, s->list->ref);
     } else if (s->kind == SCH_JSON) {
         const json_t *t = json_object_get(s->js, "type");
         const json_t *items = json_object_get(s->js, "items");
@@ -576,8 +795,10 @@ static size_t sch_keys(const sch *s, const char **keys)
     size_t n = 0;
 
     if (s->kind == SCH_LIST) {
-        while (n < 2 && s->list->keys[n])
-            keys[n] = s->list->keys[n], n++;
+        while (n < 2 && s->list->keys[n]) {
+            keys[n] = s->list->keys[n];
+            n++;
+        }
     } else if (s->kind == SCH_JSON) {
         const json_t *mk = json_object_get(s->js, "x-kubernetes-list-map-keys");
         const char *k = json_string_value(json_object_get(s->js, "x-kubernetes-patch-merge-key"));
@@ -599,14 +820,12 @@ static size_t sch_keys(const sch *s, const char **keys)
 /* openapi.SchemaForResourceType: the schema of apiVersion/kind, or SCH_NONE. */
 static sch sch_for_type(const wctx *w, const char *api_version, const char *kind)
 {
-    sch r = {SCH_NONE, 0, NULL, NULL};
+    sch r = no_schema;
 
-    if (w->openapi) {
+    if (json_is_object(w->defs)) {
         const char *name;
         json_t *def;
 
-        if (!json_is_object(w->defs))
-            return r;
         json_object_foreach((json_t *)w->defs, name, def) {
             json_t *gvks = json_object_get(def, "x-kubernetes-group-version-kind");
             size_t i;
@@ -619,23 +838,21 @@ static sch sch_for_type(const wctx *w, const char *api_version, const char *kind
                 const char *ki = json_string_value(json_object_get(g, "kind"));
                 size_t gl;
 
-                if (!ve || !ki || strcmp(ki, kind) != 0)
+                if (!ve || !ki || strcmp(ki, kind) != 0 || !json_is_object(def))
                     continue;
                 gl = gr ? strlen(gr) : 0;
                 if (gl ? (strncmp(api_version, gr, gl) == 0 && api_version[gl] == '/' &&
                           strcmp(api_version + gl + 1, ve) == 0)
                        : strcmp(api_version, ve) == 0) {
-                    if (json_is_object(def)) {
-                        r.kind = SCH_JSON;
-                        r.js = def;
-                    }
+                    r.kind = SCH_JSON;
+                    r.js = def;
                     return r;
                 }
             }
         }
-        return r;
-    } else {
-        sm_kind key = {api_version, kind, 0};
+    }
+    if (w->builtin) {
+        sm_kind key = {api_version, kind, 0, 0};
         const sm_kind *k = bsearch(&key, kinds, sizeof(kinds) / sizeof(kinds[0]), sizeof(kinds[0]),
                                    kind_cmp);
 
@@ -876,7 +1093,7 @@ static json_t *element_list(json_t *rn, const char *const *keys, size_t nkeys,
     return NULL;
 }
 
-/* ---- patch directives ------------------------------------------------------------------------- */
+/* ---- patch directives ----------------------------------------------------------------------- */
 
 enum { DIR_UNKNOWN, DIR_REPLACE, DIR_DELETE, DIR_MERGE };
 
@@ -951,7 +1168,7 @@ static int directive(int *dir, json_t *patch)
     return pl_error_set(PL_EINVALID, "no strategic merge patch strategy for a scalar");
 }
 
-/* ---- the walker ------------------------------------------------------------------------------- */
+/* ---- the walker ----------------------------------------------------------------------------- */
 
 static int walk(json_t **out, int *keep, const wctx *w, const sch *s, const pathseg *at,
                 json_t *dest, json_t *origin);
@@ -1047,7 +1264,7 @@ static int walk_map(json_t **out, int *keep, const wctx *w, const sch *s, const 
             const char *key = keys[i];
             json_t *val = NULL;
             int vkeep = 0;
-            sch fs = {SCH_NONE, 0, NULL, NULL};
+            sch fs = no_schema;
             pathseg here = {at, key};
 
             if (s->kind != SCH_NONE)
@@ -1523,8 +1740,14 @@ static int walk(json_t **out, int *keep, const wctx *w, const sch *in, const pat
 
 int pl_kz_smp_apply(json_t **target, const json_t *patch, const json_t *openapi)
 {
+    return pl_kz_smp_apply_ex(target, patch, openapi, openapi == NULL);
+}
+
+int pl_kz_smp_apply_ex(json_t **target, const json_t *patch, const json_t *openapi,
+                       int with_builtin)
+{
     wctx w;
-    sch none = {SCH_NONE, 0, NULL, NULL};
+    sch none = no_schema;
     json_t *p = NULL, *res = NULL;
     int keep = 0, error;
 
@@ -1532,6 +1755,9 @@ int pl_kz_smp_apply(json_t **target, const json_t *patch, const json_t *openapi)
         return pl_error_set(PL_EINVALID, "strategic merge patch: target and patch must be maps");
     w.openapi = json_is_object(openapi) ? openapi : NULL;
     w.defs = w.openapi ? json_object_get(w.openapi, "definitions") : NULL;
+    if (!json_is_object(w.defs))
+        w.defs = NULL;
+    w.builtin = !w.openapi || with_builtin;
     /* the walk consumes the patch (directives removed, nodes moved into the target) */
     if (!(p = json_deep_copy(patch)))
         return pl_error_set(PL_ENOMEM, "out of memory");
@@ -1551,5 +1777,26 @@ int pl_kz_smp_apply(json_t **target, const json_t *patch, const json_t *openapi)
         *target = NULL;
     }
     json_decref(res);
+    return 0;
+}
+
+int pl_kz_smp_builtin_kind(const char *api_version, const char *kind)
+{
+    /* kinds of kyaml's scope table that have no x-kubernetes-group-version-kind definition */
+    static const char *const options[] = {"NodeProxyOptions", "PodAttachOptions", "PodExecOptions",
+                                          "PodPortForwardOptions", "PodProxyOptions",
+                                          "ServiceProxyOptions"};
+    sm_kind key = {api_version, kind, 0, 0};
+    const sm_kind *k;
+    size_t i;
+
+    if (!api_version || !kind)
+        return 0;
+    k = bsearch(&key, kinds, sizeof(kinds) / sizeof(kinds[0]), sizeof(kinds[0]), kind_cmp);
+    if (k)
+        return k->scoped;
+    for (i = 0; strcmp(api_version, "v1") == 0 && i < sizeof(options) / sizeof(options[0]); i++)
+        if (strcmp(kind, options[i]) == 0)
+            return 1;
     return 0;
 }

@@ -1297,13 +1297,13 @@ static int merge_all(pl_kz_fslist *dst, const pl_kz_fslist *src)
     return 0;
 }
 
-static int merge_config(pl_kz_tconfig *dst, pl_kz_tconfig *src)
+static int merge_config(pl_kz_tconfig *dst, const pl_kz_tconfig *src)
 {
     pl_kz_fslist *l;
     int error;
 
     for (size_t i = 0; (l = lists(dst, i)) != NULL; i++)
-        if ((error = merge_all(l, lists(src, i))) < 0)
+        if ((error = merge_all(l, lists((pl_kz_tconfig *)src, i))) < 0)
             return error;
     for (size_t i = 0; i < src->nnameref; i++) {
         const pl_kz_nameref *in = &src->nameref[i];
@@ -1373,6 +1373,11 @@ done:
     json_decref(docs);
     pl_kz_tconfig_free(tc);
     return error;
+}
+
+int pl_kz_tconfig_merge(pl_kz_tconfig *dst, const pl_kz_tconfig *src)
+{
+    return merge_config(dst, src);
 }
 
 int pl_kz_tconfig_merge_json(pl_kz_tconfig *tc, const json_t *cfg)

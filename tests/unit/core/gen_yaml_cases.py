@@ -362,22 +362,21 @@ def run_oracle(cases):
             f.write('resources:\n- res.yaml\n')
         out = subprocess.run(['kubectl', 'kustomize', d], check=True, capture_output=True,
                              text=True).stdout
+    # every vNNN key sorts after apiVersion/kind/metadata, so each chunk runs to the next key
+    lines = out.split('\n')
+    assert lines[-1] == ''
+    lines.pop()
     chunks, cur = {}, None
-    for line in out.split('\n'):
+    for line in lines:
         m = re.match(r'^v(\d{3})(:|$)', line)
         if m:
             cur = int(m.group(1))
             chunks[cur] = [line]
-        elif line and not line.startswith((' ', '-', '?', ':')) or cur is None:
-            cur = None
-        else:
+        elif cur is not None:
             chunks[cur].append(line)
     result = []
     for i in range(len(cases)):
-        lines = chunks[i]
-        while lines and lines[-1] == '' and not lines[-2].startswith(('  ', '- |+')):
-            lines.pop()
-        text = '\n'.join(lines)
+        text = '\n'.join(chunks[i])
         result.append('v000' + text[4:] + '\n')
     return result
 
