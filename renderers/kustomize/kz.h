@@ -267,9 +267,10 @@ int pl_kz_smp_apply(json_t **target, const json_t *patch, const json_t *openapi)
  * grows: when the builtin schema had already been loaded (kyaml loads it the first time it
  * needs one: a resource of a kind outside the builtin list is accumulated, or a strategic
  * merge patch runs) before a base or component set `openapi: path:`, the custom definitions
- * are added over the builtin ones. Pass with_builtin = 1 then (custom kinds/definitions win,
- * builtin kinds still merge, custom "$ref"s to io.k8s.* definitions resolve to the builtin
- * ones). With openapi == NULL the builtin schema is used regardless.
+ * are added to the builtin ones. Pass with_builtin = 1 then: builtin kinds and definitions
+ * keep their builtin schema, the custom document adds its kinds, and its "$ref"s to io.k8s.*
+ * definitions resolve to the builtin ones. With openapi == NULL the builtin schema is used
+ * regardless.
  */
 int pl_kz_smp_apply_ex(json_t **target, const json_t *patch, const json_t *openapi,
                        int with_builtin);

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "kz.h"
 
@@ -443,6 +444,21 @@ static int load_kustomization(build *b, const char *dir, json_t **out, char **ou
         goto done;
     }
     json_incref(k); /* held by *out */
+    {
+        /* kustomize decodes its file with encoding/json, which matches field names without
+         * regard to case: `nameprefix:` is namePrefix */
+        void *tmp;
+        json_object_foreach_safe(k, tmp, key, v) {
+            for (int i = 0; known_fields[i]; i++) {
+                if (strcmp(known_fields[i], key) && !strcasecmp(known_fields[i], key) &&
+                    !json_object_get(k, known_fields[i])) {
+                    json_object_set(k, known_fields[i], v);
+                    json_object_del(k, key);
+                    break;
+                }
+            }
+        }
+    }
     json_object_foreach(k, key, v) {
         int ok = 0;
         for (int i = 0; known_fields[i]; i++)
@@ -1337,8 +1353,10 @@ static int build_dir(build *b, accum *ra, const char *dir, int is_component, jso
         error = pl_error_set(PL_EINVALID, "%s: validators are not supported by plumb render", kfile);
         goto done;
     }
-    /* vars */
+    /* vars: tag the resources they refer to now, while their original ids are unambiguous */
     v = json_object_get(k, "vars");
+    if (json_array_size(v) && (error = pl_kz_vars_merge(&ra->rm, v)) < 0)
+        goto done;
     json_array_foreach(v, i, e) {
         const char *name = pl_json_str(e, "name", NULL);
         size_t j;

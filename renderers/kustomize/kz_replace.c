@@ -53,7 +53,8 @@ static json_t *cfg_get(const json_t *o, const char *key)
         return NULL;
     if ((v = json_object_get(o, key)))
         return v;
-    json_object_foreach((json_t *)o, k, v) {
+    json_object_foreach((json_t *)o, k, v)
+    {
         if (!strcasecmp(k, key))
             return v;
     }
@@ -279,7 +280,7 @@ static int resolve_tagged(json_t **out, int tag, const char *text, const char *w
                         tag_names[rt], text, tag_names[tag]);
 }
 
-/* ---- regexes (Go RE2 syntax, run with PCRE2) ---------------------------------------------------- */
+/* ---- regexes (Go RE2 syntax, run with PCRE2) ------------------------------------------------ */
 
 static void *rx_malloc(PCRE2_SIZE n, void *data)
 {
@@ -353,17 +354,17 @@ static int rx_match(rxenv *e, const pcre2_code *re, const char *s)
     return pcre2_match(re, (PCRE2_SPTR)s, strlen(s), 0, 0, e->md, NULL) >= 0;
 }
 
-/* ---- field paths (kyaml SmarterPathSplitter) ------------------------------------------------------ */
+/* ---- field paths (kyaml SmarterPathSplitter) ------------------------------------------------ */
 
 enum { P_FIELD, P_INDEX, P_LIST, P_WILD };
 
 typedef struct path_part {
-    char *s;          /* the part as split */
-    int type;         /* P_* as PathMatcher sees it */
-    long long idx;    /* P_INDEX */
-    char *lname;      /* P_LIST: field name ("" = primitive elements) */
-    char *lvalue;     /* P_LIST: value (PathMatcher: regex) or NULL when malformed */
-    pcre2_code *rx;   /* compiled lvalue, on first use */
+    char *s;        /* the part as split */
+    int type;       /* P_* as PathMatcher sees it */
+    long long idx;  /* P_INDEX */
+    char *lname;    /* P_LIST: field name ("" = primitive elements) */
+    char *lvalue;   /* P_LIST: value (PathMatcher: regex) or NULL when malformed */
+    pcre2_code *rx; /* compiled lvalue, on first use */
 } path_part;
 
 typedef struct fpath {
@@ -605,7 +606,8 @@ static int path_get(json_t **out, json_t *node, char *const *parts, size_t n)
                 return 0;
             if (!json_is_array(cur))
                 return wrong_kind("SequenceNode", cur);
-            json_array_foreach(cur, k, e) {
+            json_array_foreach(cur, k, e)
+            {
                 if (!*name) {
                     if (scalar_eq(e, value)) {
                         found = e;
@@ -720,7 +722,7 @@ static int resid_string(pl_buf *b, const char *g, const char *v, const char *k, 
                          *g ? g : "[noGrp]", *name ? name : "[noName]", *ns ? ns : "[noNs]");
 }
 
-/* ---- replacement configuration ----------------------------------------------------------------- */
+/* ---- replacement configuration -------------------------------------------------------------- */
 
 typedef struct fopts {
     const char *delimiter; /* "" = none */
@@ -810,8 +812,9 @@ static int sel_compile(sel *s, rxenv *e)
 static int sel_rx_match(const sel *s, rxenv *e, const resid *id)
 {
     return (!s->rg || rx_match(e, s->rg, id->group)) &&
-           (!s->rv || rx_match(e, s->rv, id->version)) && (!s->rk || rx_match(e, s->rk, id->kind)) &&
-           (!s->rn || rx_match(e, s->rn, id->name)) && (!s->rns || rx_match(e, s->rns, id->ns));
+           (!s->rv || rx_match(e, s->rv, id->version)) &&
+           (!s->rk || rx_match(e, s->rk, id->kind)) && (!s->rn || rx_match(e, s->rn, id->name)) &&
+           (!s->rns || rx_match(e, s->rns, id->ns));
 }
 
 /* label/annotation part of a selector, via the shared selector code; 1 when both match */
@@ -825,7 +828,8 @@ static int sel_labels_match(const sel *s, const pl_kz_res *r)
     if (!(j = json_object()))
         return oom();
     if ((*s->label_sel && json_object_set_new(j, "labelSelector", json_string(s->label_sel)) < 0) ||
-        (*s->anno_sel && json_object_set_new(j, "annotationSelector", json_string(s->anno_sel)) < 0)) {
+        (*s->anno_sel &&
+         json_object_set_new(j, "annotationSelector", json_string(s->anno_sel)) < 0)) {
         json_decref(j);
         return oom();
     }
@@ -834,7 +838,7 @@ static int sel_labels_match(const sel *s, const pl_kz_res *r)
     return m;
 }
 
-/* ---- the value being copied --------------------------------------------------------------------- */
+/* ---- the value being copied ----------------------------------------------------------------- */
 
 /*
  * The source value. Without a source delimiter kyaml keeps a pointer to the live source node,
@@ -864,12 +868,12 @@ static char *rval_text(const rval *v)
     return v->live ? scalar_text(v->live) : pl_strdup(v->text);
 }
 
-/* ---- target matching (kyaml PathMatcher) ----------------------------------------------------------- */
+/* ---- target matching (kyaml PathMatcher) ---------------------------------------------------- */
 
 enum { K_NONE = 0, K_SCALAR, K_MAP, K_SEQ };
 
 typedef struct tmatch {
-    json_t *parent; /* borrowed: object or array holding the field */
+    json_t *parent;  /* borrowed: object or array holding the field */
     const char *key; /* object key (borrowed from the path) or NULL */
     size_t idx;      /* array index */
     int created;     /* untagged scalar made by `create` */
@@ -1014,7 +1018,8 @@ static int pm_list(pm *p, json_t *node, size_t i)
     } else if (!json_is_array(node)) {
         return wrong_kind("SequenceNode", node);
     }
-    json_array_foreach(node, k, e) {
+    json_array_foreach(node, k, e)
+    {
         json_t *f = e;
         char *t;
         int m;
@@ -1070,7 +1075,8 @@ static int pm_wild(pm *p, json_t *node, size_t i)
         return 0;
     if (!json_is_array(node))
         return wrong_kind("SequenceNode", node);
-    json_array_foreach(node, k, e) {
+    json_array_foreach(node, k, e)
+    {
         if ((error = pm_step(p, node, NULL, k, e, i + 1, 0)) < 0)
             return error;
     }
@@ -1098,7 +1104,8 @@ static json_t *slot_get(const tmatch *m)
 
 static int slot_set(const tmatch *m, json_t *v)
 {
-    int rc = m->key ? json_object_set_new(m->parent, m->key, v) : json_array_set_new(m->parent, m->idx, v);
+    int rc = m->key ? json_object_set_new(m->parent, m->key, v)
+                    : json_array_set_new(m->parent, m->idx, v);
     return rc < 0 ? oom() : 0;
 }
 
@@ -1120,7 +1127,8 @@ static int set_field(const tmatch *m, rval *val, const fopts *o, const char *wha
         pl_buf b = PL_BUF_INIT;
         size_t n, k;
         if (!is_scalar_tag(ttag)) {
-            error = pl_error_set(PL_EINVALID, "delimiter option can only be used with scalar nodes");
+            error =
+                pl_error_set(PL_EINVALID, "delimiter option can only be used with scalar nodes");
             goto done;
         }
         if (!(ttext = m->created ? pl_strdup("") : scalar_text(cur)) ||
@@ -1285,7 +1293,8 @@ static int get_value(rval *out, pl_kz_resmap *m, const json_t *src)
         json_t *pieces = NULL;
         char *t;
         if (!is_scalar_tag(json_tag(node))) {
-            error = pl_error_set(PL_EINVALID, "delimiter option can only be used with scalar nodes");
+            error =
+                pl_error_set(PL_EINVALID, "delimiter option can only be used with scalar nodes");
             goto done;
         }
         if (!(t = scalar_text(node)) || !(pieces = split_str(t, o.delimiter))) {
@@ -1298,7 +1307,8 @@ static int get_value(rval *out, pl_kz_resmap *m, const json_t *src)
                                  o.index, t);
         } else {
             out->tag = json_tag(node);
-            if (!(out->text = pl_strdup(json_string_value(json_array_get(pieces, (size_t)o.index)))))
+            if (!(out->text =
+                      pl_strdup(json_string_value(json_array_get(pieces, (size_t)o.index)))))
                 error = oom();
         }
         pl_free(t);
@@ -1310,6 +1320,246 @@ done:
     fpath_dispose(&fp);
     if (error < 0)
         rval_dispose(out);
+    return error;
+}
+
+/* ---- structured data inside scalar fields (kustomize v5.8, PR #5679) ------------------------- */
+
+/* Go encoding/json string escaping (HTML-safe: <, >, & escaped; U+2028/9 escaped) */
+static int go_json_string(pl_buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    int error = pl_buf_putc(b, '"');
+
+    for (size_t i = 0; i < n && error >= 0; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            if ((error = pl_buf_putc(b, '\\')) >= 0)
+                error = pl_buf_putc(b, (char)c);
+        } else if (c == '\n') {
+            error = pl_buf_puts(b, "\\n");
+        } else if (c == '\r') {
+            error = pl_buf_puts(b, "\\r");
+        } else if (c == '\t') {
+            error = pl_buf_puts(b, "\\t");
+        } else if (c == '\b') {
+            error = pl_buf_puts(b, "\\b");
+        } else if (c == '\f') {
+            error = pl_buf_puts(b, "\\f");
+        } else if (c < 0x20 || c == '<' || c == '>' || c == '&') {
+            error = pl_buf_printf(b, "\\u00%c%c", hex[c >> 4], hex[c & 0xF]);
+        } else if (c == 0xE2 && i + 2 < n && (unsigned char)s[i + 1] == 0x80 &&
+                   ((unsigned char)s[i + 2] == 0xA8 || (unsigned char)s[i + 2] == 0xA9)) {
+            error = pl_buf_printf(b, "\\u202%c", (unsigned char)s[i + 2] == 0xA8 ? '8' : '9');
+            i += 2;
+        } else {
+            error = pl_buf_putc(b, (char)c);
+        }
+    }
+    return error < 0 ? error : pl_buf_putc(b, '"');
+}
+
+/* Go encoding/json float64: shortest digits, exponent below 1e-6 and from 1e21 */
+static int go_json_float(pl_buf *b, double f)
+{
+    char tmp[64];
+    double a = fabs(f);
+
+    if (a != 0 && (a < 1e-6 || a >= 1e21)) {
+        char *e;
+        float_text(tmp, sizeof(tmp), f);
+        /* %g gives 1e-07; Go writes 1e-7 */
+        if ((e = strstr(tmp, "e-0")) || (e = strstr(tmp, "e+0")))
+            memmove(e + 2, e + 3, strlen(e + 3) + 1);
+        return pl_buf_puts(b, tmp);
+    }
+    for (int prec = 0; prec <= 17; prec++) {
+        snprintf(tmp, sizeof(tmp), "%.*f", prec, f);
+        if (strtod(tmp, NULL) == f)
+            break;
+    }
+    return pl_buf_puts(b, tmp);
+}
+
+static int cmp_keys(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* json.Marshal (indent 0) or json.MarshalIndent(v, "", "  ") of a decoded YAML value */
+static int go_json(pl_buf *b, const json_t *v, int pretty, int depth)
+{
+    int error = 0;
+
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        size_t n = json_object_size(v), k = 0;
+        const char **keys;
+        const char *key;
+        json_t *e;
+        if (!n)
+            return pl_buf_puts(b, "{}");
+        if (!(keys = pl_calloc(n, sizeof(*keys))))
+            return oom();
+        json_object_foreach((json_t *)v, key, e) keys[k++] = key;
+        qsort(keys, n, sizeof(*keys), cmp_keys);
+        error = pl_buf_putc(b, '{');
+        for (k = 0; k < n && error >= 0; k++) {
+            if (k)
+                error = pl_buf_putc(b, ',');
+            if (error >= 0 && pretty)
+                error = pl_buf_printf(b, "\n%*s", 2 * (depth + 1), "");
+            if (error >= 0)
+                error = go_json_string(b, keys[k], strlen(keys[k]));
+            if (error >= 0)
+                error = pl_buf_puts(b, pretty ? ": " : ":");
+            if (error >= 0)
+                error = go_json(b, json_object_get(v, keys[k]), pretty, depth + 1);
+        }
+        pl_free(keys);
+        if (error >= 0 && pretty)
+            error = pl_buf_printf(b, "\n%*s", 2 * depth, "");
+        return error < 0 ? error : pl_buf_putc(b, '}');
+    }
+    case JSON_ARRAY: {
+        size_t n = json_array_size(v);
+        if (!n)
+            return pl_buf_puts(b, "[]");
+        error = pl_buf_putc(b, '[');
+        for (size_t k = 0; k < n && error >= 0; k++) {
+            if (k)
+                error = pl_buf_putc(b, ',');
+            if (error >= 0 && pretty)
+                error = pl_buf_printf(b, "\n%*s", 2 * (depth + 1), "");
+            if (error >= 0)
+                error = go_json(b, json_array_get(v, k), pretty, depth + 1);
+        }
+        if (error >= 0 && pretty)
+            error = pl_buf_printf(b, "\n%*s", 2 * depth, "");
+        return error < 0 ? error : pl_buf_putc(b, ']');
+    }
+    case JSON_STRING:
+        return go_json_string(b, json_string_value(v), json_string_length(v));
+    case JSON_INTEGER:
+        return pl_buf_printf(b, "%lld", (long long)json_integer_value(v));
+    case JSON_REAL:
+        return go_json_float(b, json_real_value(v));
+    case JSON_TRUE:
+        return pl_buf_puts(b, "true");
+    case JSON_FALSE:
+        return pl_buf_puts(b, "false");
+    default:
+        return pl_buf_puts(b, "null");
+    }
+}
+
+/*
+ * setValueInStructuredData: when a leading part of the field path reaches a string holding
+ * a JSON or YAML map/list, the rest of the path is followed inside it and the string is
+ * rewritten (JSON: keys sorted, compact, or indented by two when the original was
+ * multi-line and indented; YAML: re-emitted). Delimiter options do not apply there (as in
+ * kustomize). *handled = 0 means kustomize falls back to the ordinary path walk.
+ */
+static int try_structured(int *handled, pl_kz_res *r, const rval *val, fpath *fp, int create_kind,
+                          rxenv *rx)
+{
+    char **parts = NULL;
+    json_t *node = NULL, *docs = NULL, *doc;
+    fpath sub;
+    pm p;
+    pl_buf out = PL_BUF_INIT;
+    const char *text, *t;
+    size_t i;
+    int error = 0, ok = 1;
+
+    *handled = 0;
+    memset(&p, 0, sizeof(p));
+    if (fp->n < 2)
+        return 0;
+    if (!(parts = pl_calloc(fp->n, sizeof(*parts))))
+        return oom();
+    for (i = 0; i < fp->n; i++)
+        parts[i] = fp->v[i].s;
+    for (i = 1; i < fp->n; i++) {
+        if (path_get(&node, r->obj, parts, i) < 0) {
+            node = NULL;
+            continue;
+        }
+        if (node && !json_is_object(node) && !json_is_array(node))
+            break;
+    }
+    pl_error_clear();
+    /* only a string can hold a map or list; other scalars make the walk fail and fall back */
+    if (i == fp->n || !json_is_string(node))
+        goto done;
+    text = json_string_value(node);
+    if (pl_yaml_parse(&docs, text, json_string_length(node), "value", NULL) < 0) {
+        pl_error_clear();
+        goto done;
+    }
+    doc = json_array_get(docs, 0);
+    if (!json_is_object(doc) && !json_is_array(doc))
+        goto done;
+    sub.v = fp->v + i;
+    sub.n = fp->n - i;
+    p.fp = &sub;
+    p.rx = rx;
+    p.create = create_kind;
+    if (!(p.scratch = json_array())) {
+        error = oom();
+        goto done;
+    }
+    if (pm_walk(&p, doc, 0) < 0 || !p.n) {
+        pl_error_clear();
+        goto done;
+    }
+    for (size_t k = 0; k < p.n && ok; k++) {
+        json_t *cur = slot_get(&p.v[k]), *nv = NULL;
+        int ttag = p.v[k].created ? T_NONE : json_tag(cur), vtag = rval_tag(val);
+        char *vt = rval_text(val);
+        if (!vt) {
+            error = oom();
+            goto done;
+        }
+        if (is_scalar_tag(ttag))
+            ok = resolve_tagged(&nv, ttag, vt, "") == 0;
+        else if (is_scalar_tag(vtag))
+            ok = resolve_tagged(&nv, vtag, vt, "") == 0;
+        else
+            ok = (nv = json_deep_copy(val->live)) != NULL;
+        pl_free(vt);
+        if (ok && (error = slot_set(&p.v[k], nv)) < 0)
+            goto done;
+    }
+    if (!ok) {
+        /* the rewritten data would not read back: kustomize falls back (and fails) */
+        pl_error_clear();
+        goto done;
+    }
+    for (t = text; isspace((unsigned char)*t); t++)
+        ;
+    if (*t == '{' || *t == '[') {
+        int pretty = strchr(text, '\n') && strstr(text, "  ");
+        error = go_json(&out, doc, pretty, 0);
+    } else {
+        error = pl_yaml_emit(&out, doc);
+        while (error >= 0 && out.len && isspace((unsigned char)out.ptr[out.len - 1]))
+            out.ptr[--out.len] = '\0';
+    }
+    if (error < 0)
+        goto done;
+    /* the field keeps its node (and tag); only its text changes */
+    if (json_string_set(node, out.ptr ? out.ptr : "") < 0) {
+        error = oom();
+        goto done;
+    }
+    *handled = 1;
+done:
+    pl_buf_dispose(&out);
+    pl_free(p.v);
+    json_decref(p.scratch);
+    json_decref(docs);
+    pl_free(parts);
     return error;
 }
 
@@ -1329,6 +1579,11 @@ static int copy_to_target(pl_kz_res *r, rval *val, fpath *fps, const char *const
         goto done;
     for (size_t f = 0; f < nfp; f++) {
         pm p;
+        int handled;
+        if ((error = try_structured(&handled, r, val, &fps[f], create_kind, rx)) < 0)
+            goto done;
+        if (handled)
+            continue;
         memset(&p, 0, sizeof(p));
         p.fp = &fps[f];
         p.rx = rx;
@@ -1360,7 +1615,8 @@ done:
 /* applyReplacement for one target selector */
 static int apply_target(pl_kz_resmap *m, rval *val, const json_t *t, rxenv *rx)
 {
-    json_t *jsel = cfg_get(t, "select"), *jrej = cfg_get(t, "reject"), *jfps = cfg_get(t, "fieldPaths");
+    json_t *jsel = cfg_get(t, "select"), *jrej = cfg_get(t, "reject"),
+           *jfps = cfg_get(t, "fieldPaths");
     sel s;
     sel *rej = NULL;
     size_t nrej = 0, nfp = 0;
@@ -1469,17 +1725,31 @@ done:
 static int apply_replacement(pl_kz_resmap *m, const json_t *rep, rxenv *rx)
 {
     json_t *src = cfg_get(rep, "source"), *targets = cfg_get(rep, "targets");
+    json_t *sv = cfg_get(rep, "sourceValue");
     rval val;
     int error = 0;
 
     memset(&val, 0, sizeof(val));
-    if (!src || json_is_null(src) || !targets || json_is_null(targets))
+    if (src && json_is_null(src))
+        src = NULL;
+    if (sv && json_is_null(sv))
+        sv = NULL;
+    if ((!src && !sv) || !targets || json_is_null(targets))
         return pl_error_set(PL_EINVALID,
                             "replacements must specify a source and at least one target");
-    if (!json_is_object(src) || !json_is_array(targets))
-        return pl_error_set(PL_EINVALID, "replacement source must be a map and targets a list");
-    if ((error = get_value(&val, m, src)) < 0)
+    if (src && sv)
+        return pl_error_set(PL_EINVALID, "value and resource selectors are mutually exclusive");
+    if ((src && !json_is_object(src)) || (sv && !json_is_string(sv)) || !json_is_array(targets))
+        return pl_error_set(PL_EINVALID, "replacement source must be a map, sourceValue a string "
+                                         "and targets a list");
+    if (sv) {
+        /* sourceValue: an untagged scalar (yaml.NewScalarRNode) */
+        val.tag = T_NONE;
+        if (!(val.text = pl_strdup(json_string_value(sv))))
+            return oom();
+    } else if ((error = get_value(&val, m, src)) < 0) {
         return error;
+    }
     for (size_t i = 0; i < json_array_size(targets) && error >= 0; i++)
         error = apply_target(m, &val, json_array_get(targets, i), rx);
     rval_dispose(&val);
@@ -1514,7 +1784,8 @@ static int collect(json_t *out, const pl_kz_ctx *ctx, const json_t *list)
     json_t *e;
     int error;
 
-    json_array_foreach(list, i, e) {
+    json_array_foreach(list, i, e)
+    {
         const char *path;
         json_t *docs = NULL, *d, *targets = cfg_get(e, "targets");
         if (!json_is_object(e))
@@ -1526,7 +1797,8 @@ static int collect(json_t *out, const pl_kz_ctx *ctx, const json_t *list)
                 return oom();
             continue;
         }
-        if ((cfg_get(e, "source") && !json_is_null(cfg_get(e, "source"))) || json_array_size(targets))
+        if ((cfg_get(e, "source") && !json_is_null(cfg_get(e, "source"))) ||
+            json_array_size(targets))
             return pl_error_set(PL_EINVALID, "cannot specify both path and inline replacement");
         if ((error = pl_kz_load_yaml(ctx, path, &docs)) < 0)
             return error;
@@ -1582,7 +1854,7 @@ done:
 
 /* a var's objref with apiVersion folded into group/version (types.Target.GVK) */
 typedef struct varref {
-    const char *name;       /* var name */
+    const char *name; /* var name */
     char group[256];
     const char *version;
     const char *kind, *objname, *ns;
@@ -1600,8 +1872,9 @@ static int varref_parse(varref *v, const json_t *j)
         return pl_error_set(PL_EINVALID, "vars entries must be maps");
     obj = cfg_get(j, "objref");
     fr = cfg_get(j, "fieldref");
-    if ((error = cfg_str(&v->name, j, "name")) < 0 || (error = cfg_str(&av, obj, "apiVersion")) < 0 ||
-        (error = cfg_str(&g, obj, "group")) < 0 || (error = cfg_str(&v->version, obj, "version")) < 0 ||
+    if ((error = cfg_str(&v->name, j, "name")) < 0 ||
+        (error = cfg_str(&av, obj, "apiVersion")) < 0 || (error = cfg_str(&g, obj, "group")) < 0 ||
+        (error = cfg_str(&v->version, obj, "version")) < 0 ||
         (error = cfg_str(&v->kind, obj, "kind")) < 0 ||
         (error = cfg_str(&v->objname, obj, "name")) < 0 ||
         (error = cfg_str(&v->ns, obj, "namespace")) < 0 ||
@@ -1702,10 +1975,12 @@ int pl_kz_vars_merge(pl_kz_resmap *m, const json_t *vars)
     json_t *j;
     int error;
 
-    json_array_foreach(vars, i, j) {
+    json_array_foreach(vars, i, j)
+    {
         varref v;
         size_t *hits = NULL, n = 0;
-        if ((error = varref_parse(&v, j)) < 0 || (error = find_by_original_id(&hits, &n, m, &v)) < 0)
+        if ((error = varref_parse(&v, j)) < 0 ||
+            (error = find_by_original_id(&hits, &n, m, &v)) < 0)
             return error;
         if (n > 1)
             error = ambiguous(n, &v);
@@ -1747,7 +2022,8 @@ static int split_var_path(json_t **out, const char *path)
     *out = NULL;
     if (!pieces || !res)
         goto oom;
-    json_array_foreach(pieces, i, e) {
+    json_array_foreach(pieces, i, e)
+    {
         const char *s = json_string_value(e);
         size_t n = strlen(s);
         const char *br = n && s[n - 1] == ']' ? strrchr(s, '[') : NULL;
@@ -1798,8 +2074,8 @@ static int var_field_value(json_t **out, const pl_kz_res *r, const varref *v)
         json_decref(parts);
         if ((error = varref_string(&b, v, 1)) < 0)
             return error;
-        error = pl_error_set(PL_EINVALID,
-                             "field specified in var '%s' not found in corresponding resource", b.ptr);
+        error = pl_error_set(
+            PL_EINVALID, "field specified in var '%s' not found in corresponding resource", b.ptr);
         pl_buf_dispose(&b);
         return error;
     }
@@ -2012,7 +2288,8 @@ static int var_cb(json_t **slot, const char *path_str, void *payload)
         return 0;
     }
     if (json_is_object(v)) {
-        json_object_foreach(v, k, e) {
+        json_object_foreach(v, k, e)
+        {
             if (!json_is_string(e))
                 continue;
             if ((error = expand(&nv, c, json_string_value(e), json_string_length(e))) < 0)
@@ -2023,7 +2300,8 @@ static int var_cb(json_t **slot, const char *path_str, void *payload)
         return 0;
     }
     if (json_is_array(v)) {
-        json_array_foreach(v, i, e) {
+        json_array_foreach(v, i, e)
+        {
             if (!json_is_string(e)) {
                 pl_buf b = PL_BUF_INIT;
                 if ((error = res_what(&b, c->res)) < 0)
@@ -2051,7 +2329,8 @@ static int var_source(const pl_kz_res **out, const pl_kz_resmap *m, const varref
     for (size_t i = 0; i < m->n; i++) {
         size_t k;
         json_t *e;
-        json_array_foreach(m->v[i]->ref_var_names, k, e) {
+        json_array_foreach(m->v[i]->ref_var_names, k, e)
+        {
             if (!strcmp(json_string_value(e), v->name)) {
                 *out = m->v[i];
                 return 0;

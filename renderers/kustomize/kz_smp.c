@@ -23,10 +23,12 @@
  *  - a patch value of another kind than the target's (map vs list vs scalar) is an error;
  *  - the schema comes from the object's apiVersion/kind, also for maps nested anywhere that
  *    carry both fields (kyaml Walker.GetSchema). Without a schema (CRDs) every list is
- *    replaced. A custom `openapi:` document replaces the builtin schema entirely.
+ *    replaced. A custom `openapi:` document replaces the builtin schema, unless kustomize had
+ *    already loaded the builtin one (pl_kz_smp_apply_ex): then it only adds to it;
+ *  - at the top, only in-place changes count: `$patch: replace` on the whole patch is a no-op.
  *
- * Not done here: restoring name/kind/namespace after the patch and deciding which resources
- * a patch targets (kz_patch.c). Called by kz_patch.c and kz_build.c (generator merges).
+ * Not done here: restoring name/kind/namespace after the patch, deciding which resources a
+ * patch targets, and which schema is in force (kz_patch.c, kz_build.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,144 +85,133 @@ typedef struct sm_field {
     unsigned char shape; /* shape of the value, or of each element of a merge list */
     unsigned char merge; /* 1: a list with x-kubernetes-patch-strategy "merge" */
     const char *keys[2]; /* its merge keys in order, NULL-terminated; none: primitive set */
-    const char *ref;     /* definition of the value (of the items of a list), when one */
 } sm_field;
 
-#define CORE "io.k8s.api.core.v1."
-#define META "io.k8s.apimachinery.pkg.apis.meta.v1."
-#define FLD(n, s, r) {n, s, 0, {NULL, NULL}, r}
-#define LST(n, s, r, k1, k2) {n, s, 1, {k1, k2}, r}
-#define END {NULL, 0, 0, {NULL, NULL}, NULL}
+#define FLD(n, s) {n, s, 0, {NULL, NULL}}
+#define LST(n, s, k1, k2) {n, s, 1, {k1, k2}}
+#define END {NULL, 0, 0, {NULL, NULL}}
 
 static const sm_field sh_none[] = {END};
 static const sm_field sh_meta[] = {
-    LST("finalizers", SH_NONE, NULL, NULL, NULL),
-    LST("ownerReferences", SH_NONE, META "OwnerReference", "uid", NULL),
+    LST("finalizers", SH_NONE, NULL, NULL),
+    LST("ownerReferences", SH_NONE, "uid", NULL),
     END,
 };
-static const sm_field sh_res[] = {FLD("metadata", SH_META, META "ObjectMeta"), END};
+static const sm_field sh_res[] = {FLD("metadata", SH_META), END};
 static const sm_field sh_container[] = {
-    LST("env", SH_NONE, CORE "EnvVar", "name", NULL),
-    LST("ports", SH_NONE, CORE "ContainerPort", "containerPort", "protocol"),
-    LST("volumeDevices", SH_NONE, CORE "VolumeDevice", "devicePath", NULL),
-    LST("volumeMounts", SH_NONE, CORE "VolumeMount", "mountPath", NULL),
+    LST("env", SH_NONE, "name", NULL),
+    LST("ports", SH_NONE, "containerPort", "protocol"),
+    LST("volumeDevices", SH_NONE, "devicePath", NULL),
+    LST("volumeMounts", SH_NONE, "mountPath", NULL),
     END,
 };
 static const sm_field sh_ephemeral[] = {
-    LST("env", SH_NONE, CORE "EnvVar", "name", NULL),
-    LST("volumeDevices", SH_NONE, CORE "VolumeDevice", "devicePath", NULL),
-    LST("volumeMounts", SH_NONE, CORE "VolumeMount", "mountPath", NULL),
+    LST("env", SH_NONE, "name", NULL),
+    LST("volumeDevices", SH_NONE, "devicePath", NULL),
+    LST("volumeMounts", SH_NONE, "mountPath", NULL),
     END,
 };
-static const sm_field sh_volume[] = {
-    FLD("ephemeral", SH_EPHVOL, CORE "EphemeralVolumeSource"),
-    END,
-};
-static const sm_field sh_ephvol[] = {
-    FLD("volumeClaimTemplate", SH_RES, CORE "PersistentVolumeClaimTemplate"),
-    END,
-};
+static const sm_field sh_volume[] = {FLD("ephemeral", SH_EPHVOL), END};
+static const sm_field sh_ephvol[] = {FLD("volumeClaimTemplate", SH_RES), END};
 static const sm_field sh_podspec[] = {
-    LST("containers", SH_CONTAINER, CORE "Container", "name", NULL),
-    LST("ephemeralContainers", SH_EPHEMERAL, CORE "EphemeralContainer", "name", NULL),
-    LST("hostAliases", SH_NONE, CORE "HostAlias", "ip", NULL),
-    LST("imagePullSecrets", SH_NONE, CORE "LocalObjectReference", "name", NULL),
-    LST("initContainers", SH_CONTAINER, CORE "Container", "name", NULL),
-    LST("topologySpreadConstraints", SH_NONE, CORE "TopologySpreadConstraint", "topologyKey",
-        "whenUnsatisfiable"),
-    LST("volumes", SH_VOLUME, CORE "Volume", "name", NULL), /* strategy "merge,retainKeys" */
+    LST("containers", SH_CONTAINER, "name", NULL),
+    LST("ephemeralContainers", SH_EPHEMERAL, "name", NULL),
+    LST("hostAliases", SH_NONE, "ip", NULL),
+    LST("imagePullSecrets", SH_NONE, "name", NULL),
+    LST("initContainers", SH_CONTAINER, "name", NULL),
+    LST("topologySpreadConstraints", SH_NONE, "topologyKey", "whenUnsatisfiable"),
+    LST("volumes", SH_VOLUME, "name", NULL), /* strategy "merge,retainKeys" */
     END,
 };
 static const sm_field sh_podstatus[] = {
-    LST("conditions", SH_NONE, CORE "PodCondition", "type", NULL),
-    LST("podIPs", SH_NONE, CORE "PodIP", "ip", NULL),
+    LST("conditions", SH_NONE, "type", NULL),
+    LST("podIPs", SH_NONE, "ip", NULL),
     END,
 };
 static const sm_field sh_pod[] = {
-    FLD("metadata", SH_META, META "ObjectMeta"),
-    FLD("spec", SH_PODSPEC, CORE "PodSpec"),
-    FLD("status", SH_PODSTATUS, CORE "PodStatus"),
+    FLD("metadata", SH_META),
+    FLD("spec", SH_PODSPEC),
+    FLD("status", SH_PODSTATUS),
     END,
 };
-/* the element and status types differ per kind below (NULL ref): DeploymentCondition, ... */
-static const sm_field sh_conds[] = {LST("conditions", SH_NONE, NULL, "type", NULL), END};
+static const sm_field sh_conds[] = {LST("conditions", SH_NONE, "type", NULL), END};
 static const sm_field sh_res_conds[] = {
-    FLD("metadata", SH_META, META "ObjectMeta"),
-    FLD("status", SH_CONDS, NULL),
+    FLD("metadata", SH_META),
+    FLD("status", SH_CONDS),
     END,
 };
 static const sm_field sh_podtemplatespec[] = {
-    FLD("metadata", SH_META, META "ObjectMeta"),
-    FLD("spec", SH_PODSPEC, CORE "PodSpec"),
+    FLD("metadata", SH_META),
+    FLD("spec", SH_PODSPEC),
     END,
 };
 static const sm_field sh_template_spec[] = {
-    FLD("template", SH_PODTEMPLATESPEC, CORE "PodTemplateSpec"),
+    FLD("template", SH_PODTEMPLATESPEC),
     END,
 };
 static const sm_field sh_workload[] = {
-    FLD("metadata", SH_META, META "ObjectMeta"),
-    FLD("spec", SH_TEMPLATE_SPEC, NULL),
-    FLD("status", SH_CONDS, NULL),
+    FLD("metadata", SH_META),
+    FLD("spec", SH_TEMPLATE_SPEC),
+    FLD("status", SH_CONDS),
     END,
 };
 static const sm_field sh_componentstatus[] = {
-    LST("conditions", SH_NONE, CORE "ComponentCondition", "type", NULL),
-    FLD("metadata", SH_META, META "ObjectMeta"),
+    LST("conditions", SH_NONE, "type", NULL),
+    FLD("metadata", SH_META),
     END,
 };
 static const sm_field sh_webhooks[] = {
-    FLD("metadata", SH_META, META "ObjectMeta"),
-    LST("webhooks", SH_NONE, NULL, "name", NULL),
+    FLD("metadata", SH_META),
+    LST("webhooks", SH_NONE, "name", NULL),
     END,
 };
 static const sm_field sh_serviceaccount[] = {
-    FLD("metadata", SH_META, META "ObjectMeta"),
-    LST("secrets", SH_NONE, CORE "ObjectReference", "name", NULL),
+    FLD("metadata", SH_META),
+    LST("secrets", SH_NONE, "name", NULL),
     END,
 };
-static const sm_field sh_csinodespec[] = {LST("drivers", SH_NONE, NULL, "name", NULL), END};
+static const sm_field sh_csinodespec[] = {LST("drivers", SH_NONE, "name", NULL), END};
 static const sm_field sh_csinode[] = {
-    FLD("metadata", SH_META, META "ObjectMeta"),
-    FLD("spec", SH_CSINODESPEC, NULL),
+    FLD("metadata", SH_META),
+    FLD("spec", SH_CSINODESPEC),
     END,
 };
 static const sm_field sh_jobtemplate[] = {
-    FLD("metadata", SH_META, META "ObjectMeta"),
-    FLD("spec", SH_TEMPLATE_SPEC, "io.k8s.api.batch.v1.JobSpec"),
+    FLD("metadata", SH_META),
+    FLD("spec", SH_TEMPLATE_SPEC),
     END,
 };
-static const sm_field sh_cronjobspec[] = {FLD("jobTemplate", SH_JOBTEMPLATE, NULL), END};
+static const sm_field sh_cronjobspec[] = {FLD("jobTemplate", SH_JOBTEMPLATE), END};
 static const sm_field sh_cronjob[] = {
-    FLD("metadata", SH_META, META "ObjectMeta"),
-    FLD("spec", SH_CRONJOBSPEC, NULL),
+    FLD("metadata", SH_META),
+    FLD("spec", SH_CRONJOBSPEC),
     END,
 };
 static const sm_field sh_servicespec[] = {
-    LST("ports", SH_NONE, CORE "ServicePort", "port", "protocol"),
+    LST("ports", SH_NONE, "port", "protocol"),
     END,
 };
 static const sm_field sh_service[] = {
-    FLD("metadata", SH_META, META "ObjectMeta"),
-    FLD("spec", SH_SERVICESPEC, CORE "ServiceSpec"),
-    FLD("status", SH_CONDS, CORE "ServiceStatus"),
+    FLD("metadata", SH_META),
+    FLD("spec", SH_SERVICESPEC),
+    FLD("status", SH_CONDS),
     END,
 };
-static const sm_field sh_nodespec[] = {LST("podCIDRs", SH_NONE, NULL, NULL, NULL), END};
+static const sm_field sh_nodespec[] = {LST("podCIDRs", SH_NONE, NULL, NULL), END};
 static const sm_field sh_nodestatus[] = {
-    LST("addresses", SH_NONE, CORE "NodeAddress", "type", NULL),
-    LST("conditions", SH_NONE, CORE "NodeCondition", "type", NULL),
+    LST("addresses", SH_NONE, "type", NULL),
+    LST("conditions", SH_NONE, "type", NULL),
     END,
 };
 static const sm_field sh_node[] = {
-    FLD("metadata", SH_META, META "ObjectMeta"),
-    FLD("spec", SH_NODESPEC, CORE "NodeSpec"),
-    FLD("status", SH_NODESTATUS, CORE "NodeStatus"),
+    FLD("metadata", SH_META),
+    FLD("spec", SH_NODESPEC),
+    FLD("status", SH_NODESTATUS),
     END,
 };
 static const sm_field sh_podtemplate[] = {
-    FLD("metadata", SH_META, META "ObjectMeta"),
-    FLD("template", SH_PODTEMPLATESPEC, CORE "PodTemplateSpec"),
+    FLD("metadata", SH_META),
+    FLD("template", SH_PODTEMPLATESPEC),
     END,
 };
 
@@ -447,7 +438,8 @@ typedef struct sm_def {
 /*
  * The builtin definitions with merge lists, by name, sorted (strcmp): what "$ref" names of a
  * custom schema resolve to when kustomize had loaded the builtin schema before it (see
- * pl_kz_smp_apply_ex). Other io.k8s.* definitions exist too but have no merge lists.
+ * pl_kz_smp_apply_ex). Other io.k8s.* definitions exist too but have no merge lists; for
+ * those a custom definition of the same name is used (newer Kubernetes types).
  */
 static const sm_def defs_by_name[] = {
     {"io.k8s.api.admissionregistration.v1.MutatingWebhookConfiguration", SH_WEBHOOKS},
@@ -607,7 +599,7 @@ typedef struct pathseg {
 /*
  * The schema in force. kustomize keeps one global schema: the builtin one, or a custom
  * document, or (when the builtin one had been loaded before the custom document was set) the
- * custom definitions added over the builtin ones: custom kinds and definition names first.
+ * custom definitions added to the builtin ones, which keep their kinds and names.
  */
 typedef struct wctx {
     const json_t *openapi; /* custom document or NULL */
@@ -635,6 +627,15 @@ static sch builtin_def(const char *name)
         r.shape = d ? d->shape : SH_NONE;
     }
     return r;
+}
+
+/* 1 if the builtin schema has a definition with merge lists of that name. */
+static int builtin_has(const char *name)
+{
+    sm_def key = {name, 0};
+
+    return bsearch(&key, defs_by_name, sizeof(defs_by_name) / sizeof(defs_by_name[0]),
+                   sizeof(defs_by_name[0]), def_cmp) != NULL;
 }
 
 /* A definition of the custom document by name (borrowed), or NULL. */
@@ -668,9 +669,14 @@ static sch sch_json(const wctx *w, const json_t *js)
         if (++hops > 64 || ref[0] != '#')
             return r;
         if (strncmp(ref, "#/definitions/", 14) == 0 && !strpbrk(ref + 14, "/~")) {
-            if ((js = custom_def(w, ref + 14)) != NULL)
+            const char *name = ref + 14;
+
+            /* definitions loaded first win: the builtin ones (as observed with kubectl) */
+            if (w->builtin && builtin_has(name))
+                return builtin_def(name);
+            if ((js = custom_def(w, name)) != NULL)
                 continue;
-            return w->builtin ? builtin_def(ref + 14) : r;
+            return w->builtin ? builtin_def(name) : r;
         }
         p = ref + 1;
         while (*p == '/' && cur) {
@@ -696,19 +702,6 @@ static sch sch_json(const wctx *w, const json_t *js)
     return r;
 }
 
-/* A builtin child: its shape, unless the custom document redefines its definition. */
-static sch builtin_child(const wctx *w, unsigned char shape, const char *ref)
-{
-    sch r = no_schema;
-    const json_t *d = custom_def(w, ref);
-
-    if (d)
-        return sch_json(w, d);
-    r.kind = SCH_SHAPE;
-    r.shape = shape;
-    return r;
-}
-
 /* ResourceSchema.Field: the schema of a map's value at `key`. */
 static sch sch_field(const wctx *w, const sch *s, const char *key)
 {
@@ -726,7 +719,7 @@ static sch sch_field(const wctx *w, const sch *s, const char *key)
                 r.kind = SCH_LIST;
                 r.list = f;
             } else {
-                r = builtin_child(w, f->shape, f->ref);
+                r.shape = f->shape;
             }
             break;
         }
@@ -750,7 +743,8 @@ static sch sch_elements(const wctx *w, const sch *s)
     sch r = no_schema;
 
     if (s->kind == SCH_LIST) {
-        r = builtin_child(w, s->list->shape, s->list->ref);
+        r.kind = SCH_SHAPE;
+        r.shape = s->list->shape;
     } else if (s->kind == SCH_JSON) {
         const json_t *t = json_object_get(s->js, "type");
         const json_t *items = json_object_get(s->js, "items");
@@ -817,12 +811,27 @@ static size_t sch_keys(const sch *s, const char **keys)
     return n;
 }
 
-/* openapi.SchemaForResourceType: the schema of apiVersion/kind, or SCH_NONE. */
+/*
+ * openapi.SchemaForResourceType: the schema of apiVersion/kind, or SCH_NONE. With both schemas
+ * loaded, a builtin kind keeps its builtin schema (kubectl: a custom definition claiming
+ * apps/v1 Deployment changes nothing once the builtin schema is in).
+ */
 static sch sch_for_type(const wctx *w, const char *api_version, const char *kind)
 {
     sch r = no_schema;
 
-    if (json_is_object(w->defs)) {
+    if (w->builtin) {
+        sm_kind key = {api_version, kind, 0, 0};
+        const sm_kind *k = bsearch(&key, kinds, sizeof(kinds) / sizeof(kinds[0]), sizeof(kinds[0]),
+                                   kind_cmp);
+
+        if (k) {
+            r.kind = SCH_SHAPE;
+            r.shape = k->shape;
+            return r;
+        }
+    }
+    if (w->defs) {
         const char *name;
         json_t *def;
 
@@ -849,16 +858,6 @@ static sch sch_for_type(const wctx *w, const char *api_version, const char *kind
                     return r;
                 }
             }
-        }
-    }
-    if (w->builtin) {
-        sm_kind key = {api_version, kind, 0, 0};
-        const sm_kind *k = bsearch(&key, kinds, sizeof(kinds) / sizeof(kinds[0]), sizeof(kinds[0]),
-                                   kind_cmp);
-
-        if (k) {
-            r.kind = SCH_SHAPE;
-            r.shape = k->shape;
         }
     }
     return r;
@@ -907,6 +906,8 @@ static const char *kind_name(int k)
  */
 static const char *node_text(const json_t *v, char *buf, size_t n)
 {
+    if (!v)
+        return "";
     switch (json_typeof(v)) {
     case JSON_STRING:
         return json_string_value(v);
@@ -1202,11 +1203,10 @@ static int walk_map(json_t **out, int *keep, const wctx *w, const sch *s, const 
 
     if (missing_or_null(dest)) {
         /* add: errors of the directive are ignored here, as kyaml does */
-        if (json_is_object(origin) || json_is_array(origin)) {
-            error = directive(&dir, origin);
-            pl_error_clear();
-            error = 0;
-            if (dir == DIR_DELETE)
+        if (json_is_object(origin)) {
+            if (directive(&dir, origin) < 0)
+                pl_error_clear();
+            else if (dir == DIR_DELETE)
                 return 0;
         }
         if (!origin && dest) {

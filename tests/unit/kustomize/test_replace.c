@@ -35,7 +35,8 @@ static void load(pl_kz_resmap *m, const char *text)
     json_t *d;
 
     pl_kz_resmap_init(m);
-    json_array_foreach(docs, i, d) {
+    json_array_foreach(docs, i, d)
+    {
         assert_int_equal(pl_kz_resmap_append(m, pl_kz_res_new_take(json_incref(d))), 0);
     }
     json_decref(docs);
@@ -76,11 +77,12 @@ static void assert_res(const pl_kz_resmap *m, const char *name, const char *want
         if (strcmp(pl_kz_res_name(m->v[i]), name))
             continue;
         if (!json_equal(m->v[i]->obj, json_array_get(docs, 0))) {
-            char *got = json_dumps(m->v[i]->obj, JSON_SORT_KEYS);
-            char *exp = json_dumps(json_array_get(docs, 0), JSON_SORT_KEYS);
-            print_error("got  %s\nwant %s\n", got, exp);
-            free(got);
-            free(exp);
+            pl_buf got = PL_BUF_INIT, exp = PL_BUF_INIT;
+            pl_yaml_emit(&got, m->v[i]->obj);
+            pl_yaml_emit(&exp, json_array_get(docs, 0));
+            print_error("got:\n%s\nwant:\n%s\n", got.ptr, exp.ptr);
+            pl_buf_dispose(&got);
+            pl_buf_dispose(&exp);
             json_decref(docs);
             fail();
         }
@@ -100,7 +102,8 @@ static void assert_error(int rc, const char *want)
     }
 }
 
-/* ---- replacements: types ----------------------------------------------------------------------- */
+/* ---- replacements: types -----------------------------------------------------------------------
+ */
 
 static const char *types_res = "apiVersion: v1\n"
                                "kind: ConfigMap\n"
@@ -119,22 +122,23 @@ static void test_kz_replace__scalar_types(void **state)
     pl_kz_resmap m;
     (void)state;
     assert_int_equal(
-        run_repl(&m, types_res,
-                 "- source: {kind: ConfigMap, name: src, fieldPath: data.s5}\n"
-                 "  targets:\n"
-                 "  - select: {kind: ConfigMap, name: dst}\n"
-                 "    fieldPaths: [data.str, spec.int, spec.created, spec.map, spec.list, spec.float]\n"
-                 "    options: {create: true}\n"
-                 "- source: {kind: ConfigMap, name: src, fieldPath: spec.i7}\n"
-                 "  targets:\n"
-                 "  - select: {kind: ConfigMap, name: dst}\n"
-                 "    fieldPaths: [data.str2, spec.created2, spec.map2]\n"
-                 "    options: {create: true}\n"
-                 "- source: {kind: ConfigMap, name: src, fieldPath: data.strue}\n"
-                 "  targets:\n"
-                 "  - select: {kind: ConfigMap, name: dst}\n"
-                 "    fieldPaths: [spec.created3]\n"
-                 "    options: {create: true}\n"),
+        run_repl(
+            &m, types_res,
+            "- source: {kind: ConfigMap, name: src, fieldPath: data.s5}\n"
+            "  targets:\n"
+            "  - select: {kind: ConfigMap, name: dst}\n"
+            "    fieldPaths: [data.str, spec.int, spec.created, spec.map, spec.list, spec.float]\n"
+            "    options: {create: true}\n"
+            "- source: {kind: ConfigMap, name: src, fieldPath: spec.i7}\n"
+            "  targets:\n"
+            "  - select: {kind: ConfigMap, name: dst}\n"
+            "    fieldPaths: [data.str2, spec.created2, spec.map2]\n"
+            "    options: {create: true}\n"
+            "- source: {kind: ConfigMap, name: src, fieldPath: data.strue}\n"
+            "  targets:\n"
+            "  - select: {kind: ConfigMap, name: dst}\n"
+            "    fieldPaths: [spec.created3]\n"
+            "    options: {create: true}\n"),
         0);
     /* string targets stay strings, int/float targets re-read the text, created fields are
      * untagged ("5" -> 5, "true" -> true), maps and lists take the source's type */
@@ -159,7 +163,8 @@ static void test_kz_replace__tag_mismatch_errors(void **state)
     pl_kz_resmap_dispose(&m);
 }
 
-/* ---- replacements: path matching ------------------------------------------------------------------ */
+/* ---- replacements: path matching
+ * ------------------------------------------------------------------ */
 
 static const char *deploy_res = "apiVersion: v1\n"
                                 "kind: ConfigMap\n"
@@ -195,12 +200,13 @@ static void test_kz_replace__list_regex_and_wildcard(void **state)
                               "    - spec.template.spec.containers.[name=app].image\n"
                               "    - spec.template.spec.containers.*.env.[name=X].value\n"),
                      0);
-    assert_res(&m, "d",
-               "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n"
-               "spec:\n  template:\n    spec:\n      containers:\n"
-               "      - {name: app, image: NEW, env: [{name: X, value: NEW}, {name: XY, value: NEW}]}\n"
-               "      - {name: myapp, image: NEW}\n"
-               "      - {name: other, image: c, env: [{name: X, value: NEW}]}\n");
+    assert_res(
+        &m, "d",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n"
+        "spec:\n  template:\n    spec:\n      containers:\n"
+        "      - {name: app, image: NEW, env: [{name: X, value: NEW}, {name: XY, value: NEW}]}\n"
+        "      - {name: myapp, image: NEW}\n"
+        "      - {name: other, image: c, env: [{name: X, value: NEW}]}\n");
     pl_kz_resmap_dispose(&m);
 }
 
@@ -208,25 +214,26 @@ static void test_kz_replace__create_paths(void **state)
 {
     pl_kz_resmap m;
     (void)state;
-    assert_int_equal(run_repl(&m,
-                              "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: src}\ndata: {v: NEW}\n"
-                              "---\n"
-                              "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n"
-                              "spec:\n  nullfield: null\n  template:\n    spec:\n"
-                              "      containers: [{name: app, image: a}]\n",
-                              "- source: {kind: ConfigMap, fieldPath: data.v}\n"
-                              "  targets:\n"
-                              "  - select: {kind: Deployment}\n"
-                              "    fieldPaths:\n"
-                              "    - spec.nullfield.x\n"
-                              "    - spec.template.spec.containers.[name=new].image\n"
-                              "    - spec.template.spec.containers.2.image\n"
-                              "    - spec.template.spec.initContainers.[name=i].image\n"
-                              "    - spec.template.spec.args.[=foo]\n"
-                              "    - spec.x.0.y\n"
-                              "    - metadata.annotations.[a.b/c]\n"
-                              "    options: {create: true}\n"),
-                     0);
+    assert_int_equal(
+        run_repl(&m,
+                 "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: src}\ndata: {v: NEW}\n"
+                 "---\n"
+                 "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n"
+                 "spec:\n  nullfield: null\n  template:\n    spec:\n"
+                 "      containers: [{name: app, image: a}]\n",
+                 "- source: {kind: ConfigMap, fieldPath: data.v}\n"
+                 "  targets:\n"
+                 "  - select: {kind: Deployment}\n"
+                 "    fieldPaths:\n"
+                 "    - spec.nullfield.x\n"
+                 "    - spec.template.spec.containers.[name=new].image\n"
+                 "    - spec.template.spec.containers.2.image\n"
+                 "    - spec.template.spec.initContainers.[name=i].image\n"
+                 "    - spec.template.spec.args.[=foo]\n"
+                 "    - spec.x.0.y\n"
+                 "    - metadata.annotations.[a.b/c]\n"
+                 "    options: {create: true}\n"),
+        0);
     /* a null parent swallows what is created under it, as kyaml does */
     assert_res(&m, "d",
                "apiVersion: apps/v1\nkind: Deployment\n"
@@ -260,12 +267,15 @@ static void test_kz_replace__delimiter_and_reject_regex(void **state)
                        "    options: {index: -1, delimiter: \",\", create: true}\n";
     (void)state;
     assert_int_equal(run_repl(&m, res, repl), 0);
-    assert_res(&m, "d1", "apiVersion: apps/v1\nkind: Deployment\n"
-                         "metadata: {name: d1, annotations: {visitedby: \"cm2,cm1,\"}}\n");
-    assert_res(&m, "cm1", "apiVersion: apps/v1\nkind: ConfigMap\n"
-                          "metadata: {name: cm1, annotations: {visitedby: \"cm2,\"}}\n");
-    assert_res(&m, "cm2", "apiVersion: apps/v1\nkind: ConfigMap\n"
-                          "metadata: {name: cm2, annotations: {visitedby: \"cm1,\"}}\n");
+    assert_res(&m, "d1",
+               "apiVersion: apps/v1\nkind: Deployment\n"
+               "metadata: {name: d1, annotations: {visitedby: \"cm2,cm1,\"}}\n");
+    assert_res(&m, "cm1",
+               "apiVersion: apps/v1\nkind: ConfigMap\n"
+               "metadata: {name: cm1, annotations: {visitedby: \"cm2,\"}}\n");
+    assert_res(&m, "cm2",
+               "apiVersion: apps/v1\nkind: ConfigMap\n"
+               "metadata: {name: cm2, annotations: {visitedby: \"cm1,\"}}\n");
     pl_kz_resmap_dispose(&m);
 }
 
@@ -275,34 +285,84 @@ static void test_kz_replace__source_delimiter_and_previous_names(void **state)
     (void)state;
     /* the source is found by its original name; the target by a previous name too */
     assert_int_equal(
-        run_repl(&m,
-                 "apiVersion: apps/v1\nkind: Deployment\n"
-                 "metadata:\n  name: p-source\n  annotations:\n"
-                 "    internal.config.kubernetes.io/previousNames: source\n"
-                 "    internal.config.kubernetes.io/previousKinds: Deployment\n"
-                 "    internal.config.kubernetes.io/previousNamespaces: default\n"
-                 "spec: {template: {spec: {containers: [{name: nginx, image: \"nginx:newtag\"}]}}}\n"
-                 "---\n"
-                 "apiVersion: apps/v1\nkind: Deployment\n"
-                 "metadata:\n  name: p-target\n  annotations:\n"
-                 "    internal.config.kubernetes.io/previousNames: target\n"
-                 "    internal.config.kubernetes.io/previousKinds: Deployment\n"
-                 "    internal.config.kubernetes.io/previousNamespaces: default\n"
-                 "spec: {template: {spec: {containers: [{name: nginx, image: \"nginx:old\"}]}}}\n",
-                 "- source:\n"
-                 "    name: source\n"
-                 "    fieldPath: spec.template.spec.containers.[name=nginx].image\n"
-                 "    options: {delimiter: \":\", index: 1}\n"
-                 "  targets:\n"
-                 "  - select: {name: target}\n"
-                 "    fieldPaths: [spec.template.spec.containers.0.image]\n"
-                 "    options: {delimiter: \":\", index: 1}\n"),
+        run_repl(
+            &m,
+            "apiVersion: apps/v1\nkind: Deployment\n"
+            "metadata:\n  name: p-source\n  annotations:\n"
+            "    internal.config.kubernetes.io/previousNames: source\n"
+            "    internal.config.kubernetes.io/previousKinds: Deployment\n"
+            "    internal.config.kubernetes.io/previousNamespaces: default\n"
+            "spec: {template: {spec: {containers: [{name: nginx, image: \"nginx:newtag\"}]}}}\n"
+            "---\n"
+            "apiVersion: apps/v1\nkind: Deployment\n"
+            "metadata:\n  name: p-target\n  annotations:\n"
+            "    internal.config.kubernetes.io/previousNames: target\n"
+            "    internal.config.kubernetes.io/previousKinds: Deployment\n"
+            "    internal.config.kubernetes.io/previousNamespaces: default\n"
+            "spec: {template: {spec: {containers: [{name: nginx, image: \"nginx:old\"}]}}}\n",
+            "- source:\n"
+            "    name: source\n"
+            "    fieldPath: spec.template.spec.containers.[name=nginx].image\n"
+            "    options: {delimiter: \":\", index: 1}\n"
+            "  targets:\n"
+            "  - select: {name: target}\n"
+            "    fieldPaths: [spec.template.spec.containers.0.image]\n"
+            "    options: {delimiter: \":\", index: 1}\n"),
         0);
     assert_string_equal(pl_json_str(json_array_get(pl_json_path(m.v[1]->obj, "spec", "template",
                                                                 "spec", "containers", NULL),
                                                    0),
                                     "image", NULL),
                         "nginx:newtag");
+    pl_kz_resmap_dispose(&m);
+}
+
+/* ---- replacements: sourceValue and structured data (kustomize v5.8) ----------------------------
+ */
+
+static void test_kz_replace__source_value_and_structured_data(void **state)
+{
+    pl_kz_resmap m;
+    (void)state;
+    /* from kustomize issue #6028: a string holding YAML is edited in place and delimiter
+     * options apply only outside structured data */
+    assert_int_equal(
+        run_repl(
+            &m,
+            "apiVersion: v1\nkind: ConfigMap\n"
+            "metadata: {name: c, annotations: {example.com/foo: a/b/c}}\n"
+            "data:\n"
+            "  config.yaml: \"foo: a/b/c\\n\"\n"
+            "  c.json: '{\"config\": {\"id\": \"42\", \"hostname\": \"x\", \"html\": \"<&>\"}}'\n"
+            "  p.json: \"{\\n  \\\"b\\\": [1, 2],\\n  \\\"a\\\": {\\\"port\\\": 1}\\n}\"\n",
+            "- sourceValue: zzz\n"
+            "  targets:\n"
+            "  - select: {kind: ConfigMap, name: c}\n"
+            "    fieldPaths:\n"
+            "    - data.config\\.yaml.foo\n"
+            "    - metadata.annotations.example\\.com/foo\n"
+            "    - data.[c.json].config.hostname\n"
+            "    options: {delimiter: /, index: 1}\n"
+            "- sourceValue: \"8080\"\n"
+            "  targets:\n"
+            "  - select: {kind: ConfigMap, name: c}\n"
+            "    fieldPaths: [data.p\\.json.a.port, data.p\\.json.a.new]\n"
+            "    options: {create: true}\n"),
+        0);
+    assert_res(
+        &m, "c",
+        "apiVersion: v1\nkind: ConfigMap\n"
+        "metadata: {name: c, annotations: {example.com/foo: a/zzz/c}}\n"
+        "data:\n"
+        "  config.yaml: \"foo: zzz\"\n"
+        "  c.json: '{\"config\":{\"hostname\":\"zzz\",\"html\":\"\\u003c\\u0026\\u003e\",\"id\":\"42\"}}'\n"
+        "  p.json: \"{\\n  \\\"a\\\": {\\n    \\\"new\\\": 8080,\\n    \\\"port\\\": 8080\\n  },\\n"
+        "  \\\"b\\\": [\\n    1,\\n    2\\n  ]\\n}\"\n");
+    pl_kz_resmap_dispose(&m);
+
+    assert_error(
+        run_repl(&m, types_res, "- sourceValue: x\n  source: {kind: ConfigMap}\n  targets: []\n"),
+        "value and resource selectors are mutually exclusive");
     pl_kz_resmap_dispose(&m);
 }
 
@@ -350,7 +410,8 @@ static void test_kz_replace__errors(void **state)
     }
 }
 
-/* ---- replacements: path: files ----------------------------------------------------------------- */
+/* ---- replacements: path: files -----------------------------------------------------------------
+ */
 
 static void write_file(const char *dir, const char *name, const char *text)
 {
@@ -382,18 +443,20 @@ static void test_kz_replace__path_files(void **state)
                "  targets:\n"
                "  - select: {kind: Deployment}\n"
                "    fieldPaths: [spec.template.spec.containers.1.name]");
-    write_file(dir, "one.yaml", "source: {kind: Deployment}\n"
-                                "targets:\n"
-                                "- select: {kind: Deployment}\n"
-                                "  fieldPaths: [metadata.annotations.n]\n"
-                                "  options: {create: true}\n");
+    write_file(dir, "one.yaml",
+               "source: {kind: Deployment}\n"
+               "targets:\n"
+               "- select: {kind: Deployment}\n"
+               "  fieldPaths: [metadata.annotations.n]\n"
+               "  options: {create: true}\n");
     write_file(dir, "bad.yaml", "just a string\n");
     assert_int_equal(pl_fs_dir_new(&fs), 0);
     ctx_init(&ctx, fs, dir);
 
-    load(&m, "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: deploy}\n"
-             "spec: {template: {spec: {containers: [{image: \"foobar:1\", name: first},\n"
-             "                                     {image: \"postgres:1.8.0\", name: second}]}}}\n");
+    load(&m,
+         "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: deploy}\n"
+         "spec: {template: {spec: {containers: [{image: \"foobar:1\", name: first},\n"
+         "                                     {image: \"postgres:1.8.0\", name: second}]}}}\n");
     cfg = yaml("replacements: [{path: list.yaml}, {path: one.yaml}]\n");
     assert_int_equal(pl_kz_t_replacements(&ctx, &m, json_array_get(cfg, 0)), 0);
     json_decref(cfg);
@@ -421,7 +484,8 @@ static void test_kz_replace__path_files(void **state)
     rmdir(dir);
 }
 
-/* ---- vars ---------------------------------------------------------------------------------------- */
+/* ---- vars
+ * ---------------------------------------------------------------------------------------- */
 
 static pl_kz_fieldspec var_specs[] = {
     {NULL, NULL, (char *)"Pod", (char *)"spec/containers/command", 0},
@@ -578,6 +642,7 @@ int main(void)
         cmocka_unit_test(test_kz_replace__create_paths),
         cmocka_unit_test(test_kz_replace__delimiter_and_reject_regex),
         cmocka_unit_test(test_kz_replace__source_delimiter_and_previous_names),
+        cmocka_unit_test(test_kz_replace__source_value_and_structured_data),
         cmocka_unit_test(test_kz_replace__errors),
         cmocka_unit_test(test_kz_replace__path_files),
         cmocka_unit_test(test_kz_vars__substitution),

@@ -1030,6 +1030,64 @@ static void test_kz_smp__replace_at_top_changes_nothing(void **state)
     run_case("replace_at_top_changes_nothing");
 }
 
+/*
+ * A component's schema set after kustomize had loaded the builtin one (pinned with kubectl on
+ * a base holding a custom resource): the custom kind is added, its "$ref" to the builtin
+ * PodTemplateSpec resolves, and builtin kinds keep merging. Without the builtin schema loaded,
+ * both lists are replaced.
+ */
+static void test_kz_smp__custom_schema_added_to_loaded_builtin(void **state)
+{
+    static const char *const targets[2] = {
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  template:\n"
+        "    spec:\n      containers:\n      - name: a\n",
+        "apiVersion: ex.com/v1\nkind: Foo\nmetadata:\n  name: f\nspec:\n  template:\n"
+        "    spec:\n      containers:\n      - name: a\n",
+    };
+    static const char *const patches[2] = {
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  template:\n"
+        "    spec:\n      containers:\n      - name: b\n",
+        "apiVersion: ex.com/v1\nkind: Foo\nmetadata:\n  name: f\nspec:\n  template:\n"
+        "    spec:\n      containers:\n      - name: b\n",
+    };
+    json_t *openapi = parse1(
+        "{\"definitions\": {\"ex.Foo\": {\n"
+        "  \"x-kubernetes-group-version-kind\": [{\"group\": \"ex.com\", \"version\": \"v1\",\n"
+        "                                       \"kind\": \"Foo\"}],\n"
+        "  \"properties\": {\"spec\": {\"properties\": {\"template\":\n"
+        "    {\"$ref\": \"#/definitions/io.k8s.api.core.v1.PodTemplateSpec\"}}}}}}}\n");
+    int i, with_builtin;
+
+    (void)state;
+    for (with_builtin = 0; with_builtin < 2; with_builtin++) {
+        for (i = 0; i < 2; i++) {
+            json_t *t = parse1(targets[i]), *p = parse1(patches[i]);
+            json_t *c;
+
+            assert_int_equal(pl_kz_smp_apply_ex(&t, p, openapi, with_builtin), 0);
+            c = json_object_get(pl_json_path(t, "spec", "template", "spec", NULL), "containers");
+            assert_int_equal(json_array_size(c), with_builtin ? 2 : 1);
+            assert_string_equal(pl_json_str(json_array_get(c, 0), "name", NULL), "b");
+            json_decref(t);
+            json_decref(p);
+        }
+    }
+    json_decref(openapi);
+}
+
+/* Kinds whose scope kyaml knows without loading its schema (its precomputed table). */
+static void test_kz_smp__builtin_kind(void **state)
+{
+    (void)state;
+    assert_int_equal(pl_kz_smp_builtin_kind("apps/v1", "Deployment"), 1);
+    assert_int_equal(pl_kz_smp_builtin_kind("v1", "Namespace"), 1);
+    assert_int_equal(pl_kz_smp_builtin_kind("v1", "PodExecOptions"), 1);
+    assert_int_equal(pl_kz_smp_builtin_kind("apps/v1", "DeploymentList"), 0);
+    assert_int_equal(pl_kz_smp_builtin_kind("v1", "Binding"), 0);
+    assert_int_equal(pl_kz_smp_builtin_kind("apps/v1beta1", "Deployment"), 0);
+    assert_int_equal(pl_kz_smp_builtin_kind("ex.com/v1", "Foo"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1059,6 +1117,8 @@ int main(void)
         cmocka_unit_test(test_kz_smp__delete_resource),
         cmocka_unit_test(test_kz_smp__replace_at_top_changes_nothing),
         cmocka_unit_test(test_kz_smp__patch_not_consumed),
+        cmocka_unit_test(test_kz_smp__custom_schema_added_to_loaded_builtin),
+        cmocka_unit_test(test_kz_smp__builtin_kind),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
