@@ -279,6 +279,13 @@ int pl_kz_smp_apply_ex(json_t **target, const json_t *patch, const json_t *opena
  * loading the schema); borrowed strings. */
 int pl_kz_smp_builtin_kind(const char *api_version, const char *kind);
 
+/*
+ * Key the driver sets (true) in a custom openapi document that kustomize would add to the
+ * builtin schema instead of replacing it: the builtin schema was already loaded (a strategic
+ * merge ran, or a resource of a non-builtin kind was read) before a base or component set it.
+ */
+#define PL_KZ_OPENAPI_WITH_BUILTIN "x-plumb-with-builtin-schema"
+
 /** RFC 6902 patch (array of ops, borrowed) applied to *target (may be replaced). */
 int pl_kz_jsonpatch_apply(json_t **target, const json_t *ops);
 

@@ -60,6 +60,7 @@ typedef struct build {
     size_t ncache, cache_cap;
     unsigned openapi_changes; /* a custom schema seen: results depend on build order */
     int openapi_set;          /* some kustomization chose the schema (path or version) */
+    int builtin_schema_used;  /* kustomize has loaded its builtin schema by now */
     pl_kz_tconfig *tc_default; /* owned: the builtin field specs, parsed once per build */
 } build;
 
@@ -839,8 +840,14 @@ static int accumulate_resources(build *b, const pl_kz_ctx *ctx, accum *ra, json_
         pl_fs_kind kind = path ? pl_fs_kind_of(b->fs, path) : PL_FS_NONE;
         pl_free(path);
         if (kind == PL_FS_FILE) {
+            size_t n0 = ra->rm.n;
             if ((error = accumulate_file(ctx, &ra->rm, rel, origin_path)) < 0)
                 return error;
+            /* a kind outside the builtin schema makes kustomize load that schema */
+            for (size_t j = n0; j < ra->rm.n && !b->builtin_schema_used; j++)
+                if (!pl_kz_smp_builtin_kind(pl_kz_res_api_version(ra->rm.v[j]),
+                                            pl_kz_res_kind(ra->rm.v[j])))
+                    b->builtin_schema_used = 1;
         } else {
             char msg[1024];
             char *abs = pl_path_join(ctx->dir, rel);
@@ -1294,6 +1301,8 @@ static int build_dir(build *b, accum *ra, const char *dir, int is_component, jso
                 goto done;
             json_decref(b->openapi);
             b->openapi = json_incref(json_array_get(docs, 0));
+            if (b->depth > 1 && b->builtin_schema_used && json_is_object(b->openapi))
+                json_object_set_new(b->openapi, PL_KZ_OPENAPI_WITH_BUILTIN, json_true());
             b->openapi_changes++;
             json_decref(docs);
         }
@@ -1346,6 +1355,9 @@ static int build_dir(build *b, accum *ra, const char *dir, int is_component, jso
     ctx.tc = ra->tc;
     ctx.openapi = b->openapi; /* a base or component may have set it */
     /* transformers */
+    if (json_array_size(json_object_get(k, "patchesStrategicMerge")) ||
+        json_array_size(json_object_get(k, "patches")))
+        b->builtin_schema_used = 1; /* a strategic merge loads the builtin schema */
     if ((error = run_builtin_transformers(&ctx, ra, k)) < 0 ||
         (error = run_plugin_list(b, &ctx, ra, json_object_get(k, "transformers"), 0, origin_path)) < 0)
         goto done;

@@ -1740,7 +1740,10 @@ static int walk(json_t **out, int *keep, const wctx *w, const sch *in, const pat
 
 int pl_kz_smp_apply(json_t **target, const json_t *patch, const json_t *openapi)
 {
-    return pl_kz_smp_apply_ex(target, patch, openapi, openapi == NULL);
+    /* the driver marks a custom schema that was added on top of the builtin one */
+    return pl_kz_smp_apply_ex(target, patch, openapi,
+                              openapi == NULL ||
+                                  json_is_true(json_object_get(openapi, PL_KZ_OPENAPI_WITH_BUILTIN)));
 }
 
 int pl_kz_smp_apply_ex(json_t **target, const json_t *patch, const json_t *openapi,
