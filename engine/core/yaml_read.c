@@ -275,7 +275,11 @@ static json_t *string_from_bytes(const unsigned char *p, size_t n)
         return j ? j : json_string("");
     for (size_t i = 0; i < n;) {
         unsigned char c = p[i];
-        size_t w = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+        size_t w = c < 0x80               ? 1
+                   : (c & 0xE0) == 0xC0 ? 2
+                   : (c & 0xF0) == 0xE0 ? 3
+                   : (c & 0xF8) == 0xF0 ? 4
+                                        : 0;
         json_t *probe = w && i + w <= n ? json_stringn((const char *)p + i, w) : NULL;
         if (probe) {
             json_decref(probe);
@@ -434,6 +438,13 @@ static json_t *resolve_plain(const char *s, size_t n, const char *name, const ya
     return json_stringn_nocheck(s, n);
 }
 
+/* `s` is one of three spellings (go-yaml v3's resolve table lists exactly these) */
+static int is_word(const char *s, size_t n, const char *a, const char *b, const char *c)
+{
+    size_t len = strlen(a);
+    return n == len && (!memcmp(s, a, n) || !memcmp(s, b, n) || !memcmp(s, c, n));
+}
+
 static int tag_is(const char *tag, const char *short_name)
 {
     static const char prefix[] = "tag:yaml.org,2002:";
@@ -463,13 +474,12 @@ static json_t *make_scalar(reader *r, yaml_event_t *ev)
             if (resolve_timestamp(&t, s, n, r->name, &ev->start_mark) != 0)
                 return t;
         } else if (tag_is(tag, "null")) {
-            if (n == 0 || (n == 1 && s[0] == '~') ||
-                (n == 4 && (!memcmp(s, "null", 4) || !memcmp(s, "Null", 4) || !memcmp(s, "NULL", 4))))
+            if (n == 0 || (n == 1 && s[0] == '~') || is_word(s, n, "null", "Null", "NULL"))
                 return json_null();
         } else if (tag_is(tag, "bool")) {
-            if (n == 4 && (!memcmp(s, "true", 4) || !memcmp(s, "True", 4) || !memcmp(s, "TRUE", 4)))
+            if (is_word(s, n, "true", "True", "TRUE"))
                 return json_true();
-            if (n == 5 && (!memcmp(s, "false", 5) || !memcmp(s, "False", 5) || !memcmp(s, "FALSE", 5)))
+            if (is_word(s, n, "false", "False", "FALSE"))
                 return json_false();
         } else if (tag_is(tag, "int")) {
             if (parse_go_int(s, n, &iv, &uv) == 0)
@@ -573,7 +583,8 @@ static int merge_into(reader *r, frame *f, json_t *src, const yaml_mark_t *m)
     }
     return 0;
 bad:
-    return pl_error_set(PL_EINVALID, "%s:%zu:%zu: map merge requires map or sequence of maps as the value",
+    return pl_error_set(PL_EINVALID,
+                        "%s:%zu:%zu: map merge requires map or sequence of maps as the value",
                         r->name, m->line + 1, m->column + 1);
 }
 
@@ -600,8 +611,8 @@ static int attach(reader *r, json_t *node, const yaml_mark_t *m, int is_scalar_k
         if (is_scalar_key_candidate) {
             error = set_key(r, f, (const char *)ev->data.scalar.value, ev->data.scalar.length);
             f->key_is_merge = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-                              ev->data.scalar.length == 2 && !memcmp(ev->data.scalar.value, "<<", 2) &&
-                              !ev->data.scalar.tag;
+                              ev->data.scalar.length == 2 &&
+                              !memcmp(ev->data.scalar.value, "<<", 2) && !ev->data.scalar.tag;
         } else if (json_is_string(node)) {
             error = set_key(r, f, json_string_value(node), strlen(json_string_value(node)));
             f->key_is_merge = 0;
@@ -625,7 +636,9 @@ static int attach(reader *r, json_t *node, const yaml_mark_t *m, int is_scalar_k
             const char *k;
             json_t *v;
             f->explicit_keys = json_object();
-            json_object_foreach(f->node, k, v) json_object_set_new(f->explicit_keys, k, json_true());
+            json_object_foreach(f->node, k, v) {
+                json_object_set_new(f->explicit_keys, k, json_true());
+            }
         }
         error = merge_into(r, f, node, m);
         json_decref(node);

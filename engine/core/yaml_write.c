@@ -620,7 +620,13 @@ static inline void put_break(emitter *e)
 
 static inline int width(unsigned char c)
 {
-    return (c & 0x80) == 0 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 1;
+    if ((c & 0x80) == 0)
+        return 1;
+    if ((c & 0xE0) == 0xC0)
+        return 2;
+    if ((c & 0xF0) == 0xE0)
+        return 3;
+    return (c & 0xF8) == 0xF0 ? 4 : 1;
 }
 
 static inline unsigned char at(const unsigned char *s, size_t n, size_t i)
@@ -698,7 +704,8 @@ static inline bool is_printable(const unsigned char *s, size_t n, size_t i)
     unsigned char c = s[i], c1 = at(s, n, i + 1), c2 = at(s, n, i + 2);
     return c == 0x0A || (c >= 0x20 && c <= 0x7E) || (c == 0xC2 && c1 >= 0xA0) ||
            (c > 0xC2 && c < 0xED) || (c == 0xED && c1 < 0xA0) || c == 0xEE ||
-           (c == 0xEF && !(c1 == 0xBB && c2 == 0xBF) && !(c1 == 0xBF && (c2 == 0xBE || c2 == 0xBF)));
+           (c == 0xEF && !(c1 == 0xBB && c2 == 0xBF) &&
+            !(c1 == 0xBF && (c2 == 0xBE || c2 == 0xBF)));
 }
 
 static void write_indent(emitter *e)

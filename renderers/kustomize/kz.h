@@ -141,6 +141,27 @@ int pl_kz_fieldspec_matches(const pl_kz_fieldspec *fs, const json_t *obj);
 typedef int (*pl_kz_field_cb)(json_t **slot, const char *path_str, void *payload);
 int pl_kz_fieldspec_apply(json_t *obj, const pl_kz_fieldspec *fs, pl_kz_field_cb cb, void *payload);
 
+/*
+ * Fast paths for applying many field specs to many objects (added by kz_fieldspec.c's owner):
+ * an object's gvk parsed once (pointers borrowed from obj; group is glen bytes, not
+ * NUL-terminated), matched against specs without JSON lookups, and a list whose paths are
+ * split once. pl_kz_fsprep borrows `l`, which must outlive it.
+ */
+typedef struct pl_kz_objgvk {
+    const char *kind, *group, *version;
+    size_t glen;
+} pl_kz_objgvk;
+void pl_kz_objgvk_of(pl_kz_objgvk *out, const json_t *obj);
+int pl_kz_fieldspec_matches_gvk(const pl_kz_fieldspec *fs, const pl_kz_objgvk *gvk);
+
+typedef struct pl_kz_fsprep pl_kz_fsprep;
+int pl_kz_fsprep_new(pl_kz_fsprep **out, const pl_kz_fslist *l);
+void pl_kz_fsprep_free(pl_kz_fsprep *p);
+/** Walk spec i of the prepared list over obj (no gvk check: the caller matched), with the
+ *  given create flag (kustomize ignores `create` when the filter has no create kind). */
+int pl_kz_fsprep_walk(const pl_kz_fsprep *p, size_t i, json_t *obj, int create,
+                      pl_kz_field_cb cb, void *payload);
+
 /* ---- transformer configuration (field spec tables) ---------------------------------------------- */
 
 typedef struct pl_kz_nameref {
@@ -302,7 +323,8 @@ int pl_kz_selector_match(const json_t *selector, const pl_kz_res *r);
  * `selector` borrowed, NULL or JSON null selects everything; PL_EINVALID on a bad regex or
  * selector expression. pl_kz_selector_matches: 1/0 as kustomize resWrangler.Select decides
  * (name/namespace against the original or the current id, effective namespaces, gvk against
- * the current id), negative on OOM. Not thread-safe (one match buffer per selector).
+ * the current id); never fails. Not thread-safe (one match buffer per selector).
+ * Defined in kz_patch.c.
  */
 typedef struct pl_kz_selector pl_kz_selector;
 int pl_kz_selector_compile(pl_kz_selector **out, const json_t *selector);

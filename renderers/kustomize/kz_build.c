@@ -692,40 +692,6 @@ static int check_cycle(build *b, const char *real)
     return 0;
 }
 
-/* Merge a sub-target's transformer config (ResAccumulator.MergeConfig) through the
- * `configurations:` file form, so kz_tconfig.c owns the merge rules. */
-static int merge_tc(pl_kz_tconfig *dst, const pl_kz_tconfig *src)
-{
-    json_t *j = json_object(), *refs = json_array();
-    int error;
-
-    json_object_set_new(j, "namePrefix", pl_kz_fslist_to_json(&src->name_prefix));
-    json_object_set_new(j, "nameSuffix", pl_kz_fslist_to_json(&src->name_suffix));
-    json_object_set_new(j, "namespace", pl_kz_fslist_to_json(&src->name_space));
-    json_object_set_new(j, "commonLabels", pl_kz_fslist_to_json(&src->common_labels));
-    json_object_set_new(j, "templateLabels", pl_kz_fslist_to_json(&src->template_labels));
-    json_object_set_new(j, "commonAnnotations", pl_kz_fslist_to_json(&src->common_annotations));
-    json_object_set_new(j, "varReference", pl_kz_fslist_to_json(&src->var_reference));
-    json_object_set_new(j, "images", pl_kz_fslist_to_json(&src->images));
-    json_object_set_new(j, "replicas", pl_kz_fslist_to_json(&src->replicas));
-    for (size_t i = 0; i < src->nnameref; i++) {
-        const pl_kz_nameref *n = &src->nameref[i];
-        json_t *e = json_object();
-        if (n->group && *n->group)
-            json_object_set_new(e, "group", json_string(n->group));
-        if (n->version && *n->version)
-            json_object_set_new(e, "version", json_string(n->version));
-        if (n->kind && *n->kind)
-            json_object_set_new(e, "kind", json_string(n->kind));
-        json_object_set_new(e, "fieldSpecs", pl_kz_fslist_to_json(&n->referrers));
-        json_array_append_new(refs, e);
-    }
-    json_object_set_new(j, "nameReference", refs);
-    error = pl_kz_tconfig_merge_json(dst, j);
-    json_decref(j);
-    return error;
-}
-
 static int merge_accum(accum *dst, accum *src)
 {
     int error;
@@ -736,7 +702,7 @@ static int merge_accum(accum *dst, accum *src)
         return error;
     /* a sub-target that only has the defaults adds nothing to merge */
     if (src->tc_custom) {
-        if ((error = merge_tc(dst->tc, src->tc)) < 0)
+        if ((error = pl_kz_tconfig_merge(dst->tc, src->tc)) < 0)
             return error;
         dst->tc_custom = 1;
     }
@@ -1045,6 +1011,10 @@ static int run_plugin_list(build *b, const pl_kz_ctx *ctx, accum *ra, json_t *li
                                  pl_json_str(cfg, "metadata", "name", NULL) ? pl_json_str(cfg, "metadata", "name", NULL) : "?");
             goto done;
         }
+        if ((error = pl_kz_builtin_check_user(cfg)) < 0) {
+            pl_error_prefix("%s", ctx->origin_path);
+            goto done;
+        }
         if (kind && !strcmp(kind, "SortOrderTransformer")) {
             /* kustomize only runs it from sortOptions, never as a plugin */
             error = pl_error_set(PL_EINVALID,
@@ -1159,6 +1129,12 @@ static int run_builtin_transformers(const pl_kz_ctx *ctx, accum *ra, json_t *k)
             pl_kz_fslist_dispose(&fss);
             return error;
         }
+        /* the `labels` table of the config applies to every labels entry (not commonLabels) */
+        for (size_t j = 0; j < tc->labels.n; j++)
+            pl_kz_fslist_add(&fss, &tc->labels.v[j]);
+        if (json_is_true(json_object_get(e, "includeVolumeClaimTemplates")))
+            for (size_t j = 0; j < tc->volume_claim_template_labels.n; j++)
+                pl_kz_fslist_add(&fss, &tc->volume_claim_template_labels.v[j]);
         if (json_is_true(json_object_get(e, "includeSelectors"))) {
             for (size_t j = 0; j < tc->common_labels.n; j++)
                 pl_kz_fslist_add(&fss, &tc->common_labels.v[j]);

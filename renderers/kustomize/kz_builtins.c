@@ -344,6 +344,7 @@ static int string_map(json_t **out, const json_t *cfg, const char *key, const ch
 static int map_transform(pl_kz_resmap *m, const json_t *cfg, const char *key, const char *plugin)
 {
     pl_kz_fslist fsl;
+    pl_kz_fsprep *prep = NULL;
     json_t *values = NULL;
     entries_cb p;
     int error;
@@ -353,18 +354,24 @@ static int map_transform(pl_kz_resmap *m, const json_t *cfg, const char *key, co
         return error;
     if (!values || json_object_size(values) == 0)
         goto done; /* kustomize: nothing to add, nothing touched */
-    if ((error = pl_kz_fslist_add_json(&fsl, cfg_get(cfg, "fieldSpecs"))) < 0)
+    if ((error = pl_kz_fslist_add_json(&fsl, cfg_get(cfg, "fieldSpecs"))) < 0 ||
+        (error = pl_kz_fsprep_new(&prep, &fsl)) < 0)
         goto done;
     p.values = values;
     for (size_t i = 0; i < m->n; i++) {
+        pl_kz_objgvk g;
         p.r = m->v[i];
+        pl_kz_objgvk_of(&g, m->v[i]->obj);
         for (size_t j = 0; j < fsl.n; j++) {
+            if (!pl_kz_fieldspec_matches_gvk(&fsl.v[j], &g))
+                continue;
             p.create = fsl.v[j].create;
-            if ((error = pl_kz_fieldspec_apply(m->v[i]->obj, &fsl.v[j], set_entries, &p)) < 0)
+            if ((error = pl_kz_fsprep_walk(prep, j, m->v[i]->obj, p.create, set_entries, &p)) < 0)
                 goto done;
         }
     }
 done:
+    pl_kz_fsprep_free(prep);
     json_decref(values);
     pl_kz_fslist_dispose(&fsl);
     return error;
@@ -388,7 +395,7 @@ typedef struct affix_cb {
     const char *affix;
     int suffix;
     const pl_kz_res *r;
-    pl_buf tmp;
+    pl_buf tmp, out; /* scratch, reused across calls */
 } affix_cb;
 
 /* kustomize SetScalar: only scalars (or null) can take a value */
@@ -404,18 +411,18 @@ static int not_scalar(const pl_kz_res *r, const char *path, const json_t *v)
 static int set_affix(json_t **slot, const char *path, void *payload)
 {
     affix_cb *p = payload;
-    pl_buf v = PL_BUF_INIT;
     json_t *s;
 
     if (json_is_object(*slot) || json_is_array(*slot))
         return not_scalar(p->r, path, *slot);
     scalar_text(&p->tmp, *slot);
+    pl_buf_clear(&p->out);
+    if (!p->suffix)
+        pl_buf_puts(&p->out, p->affix);
+    pl_buf_put(&p->out, nz(p->tmp.ptr), p->tmp.len);
     if (p->suffix)
-        pl_buf_printf(&v, "%s%s", nz(p->tmp.ptr), p->affix);
-    else
-        pl_buf_printf(&v, "%s%s", p->affix, nz(p->tmp.ptr));
-    s = json_string(nz(v.ptr));
-    pl_buf_dispose(&v);
+        pl_buf_puts(&p->out, p->affix);
+    s = json_stringn(nz(p->out.ptr), p->out.len);
     if (!s)
         return pl_error_set(PL_ENOMEM, "out of memory");
     *slot = s;
@@ -439,6 +446,7 @@ static int affix_pass(pl_kz_resmap *m, const json_t *cfg, int suffix)
     json_t *specs = cfg_get(cfg, "fieldSpecs");
     json_t *selector = NULL;
     pl_kz_fslist fsl;
+    pl_kz_fsprep *prep = NULL;
     affix_cb p;
     pl_buf kind = PL_BUF_INIT;
     int error;
@@ -447,8 +455,12 @@ static int affix_pass(pl_kz_resmap *m, const json_t *cfg, int suffix)
     memset(&p, 0, sizeof(p));
     if (!specs || json_is_null(specs))
         return pl_error_set(PL_EINVALID, "%s: fieldSpecs is not expected to be nil", plugin);
-    if ((error = pl_kz_fslist_add_json(&fsl, specs)) < 0)
+    if ((error = pl_kz_fslist_add_json(&fsl, specs)) < 0) {
+        pl_kz_fslist_dispose(&fsl);
         return pl_error_prefix("%s", plugin);
+    }
+    if ((error = pl_kz_fsprep_new(&prep, &fsl)) < 0)
+        goto done;
     if (exclude && *exclude) {
         if (!(selector = json_pack("{ss}", "labelSelector", exclude))) {
             error = pl_error_set(PL_ENOMEM, "out of memory");
@@ -460,6 +472,7 @@ static int affix_pass(pl_kz_resmap *m, const json_t *cfg, int suffix)
     for (size_t i = 0; i < m->n; i++) {
         pl_kz_res *r = m->v[i];
         gvref gv = resid_gv(pl_kz_res_api_version(r));
+        pl_kz_objgvk og;
 
         org_kind(&kind, r);
         /* prefixFieldSpecsToSkip: CRDs, APIServices and Namespaces keep their names */
@@ -477,6 +490,7 @@ static int affix_pass(pl_kz_resmap *m, const json_t *cfg, int suffix)
                 continue;
         }
         p.r = r;
+        pl_kz_objgvk_of(&og, r->obj);
         for (size_t j = 0; j < fsl.n; j++) {
             const pl_kz_fieldspec *fs = &fsl.v[j];
             if (!gvk_selected(gv, kind.ptr, fs->group, fs->version, fs->kind))
@@ -489,13 +503,16 @@ static int affix_pass(pl_kz_resmap *m, const json_t *cfg, int suffix)
                 if (*affix && (error = pl_kz_res_store_previous_id(r)) < 0)
                     goto done;
             }
-            if ((error = pl_kz_fieldspec_apply(r->obj, fs, set_affix, &p)) < 0)
+            if (pl_kz_fieldspec_matches_gvk(fs, &og) &&
+                (error = pl_kz_fsprep_walk(prep, j, r->obj, fs->create, set_affix, &p)) < 0)
                 goto done;
         }
     }
 done:
+    pl_kz_fsprep_free(prep);
     json_decref(selector);
     pl_buf_dispose(&p.tmp);
+    pl_buf_dispose(&p.out);
     pl_buf_dispose(&kind);
     pl_kz_fslist_dispose(&fsl);
     return error;
@@ -603,9 +620,10 @@ static int rolebinding_subjects(json_t *obj, int mode, ns_cb *p)
 }
 
 /* the namespace filter on one object (no previous-id bookkeeping) */
-static int namespace_filter(pl_kz_res *r, const char *ns, const pl_kz_fslist *fsl, int unset_only,
-                            int mode)
+static int namespace_filter(pl_kz_res *r, const char *ns, const pl_kz_fslist *fsl,
+                            const pl_kz_fsprep *prep, int unset_only, int mode)
 {
+    pl_kz_objgvk og;
     const char *av = pl_kz_res_api_version(r);
     const char *kind = pl_kz_res_kind(r);
     int is_rb = !strcmp(kind, "RoleBinding") || !strcmp(kind, "ClusterRoleBinding");
@@ -625,6 +643,7 @@ static int namespace_filter(pl_kz_res *r, const char *ns, const pl_kz_fslist *fs
     if (is_rb && (error = rolebinding_subjects(r->obj, mode, &p)) < 0)
         return error;
     p.for_fieldspecs = 1;
+    pl_kz_objgvk_of(&og, r->obj);
     for (size_t j = 0; fsl && j < fsl->n; j++) {
         const pl_kz_fieldspec *fs = &fsl->v[j];
         const char *path = nz(fs->path);
@@ -639,7 +658,9 @@ static int namespace_filter(pl_kz_res *r, const char *ns, const pl_kz_fslist *fs
             (!strcmp(fs->kind, "RoleBinding") || !strcmp(fs->kind, "ClusterRoleBinding")) &&
             !strcmp(path, "subjects/namespace"))
             continue;
-        if ((error = pl_kz_fieldspec_apply(r->obj, fs, set_namespace, &p)) < 0)
+        if (!pl_kz_fieldspec_matches_gvk(fs, &og))
+            continue;
+        if ((error = pl_kz_fsprep_walk(prep, j, r->obj, fs->create, set_namespace, &p)) < 0)
             return error;
     }
     return 0;
@@ -673,16 +694,26 @@ static int check_id_conflicts(const pl_kz_resmap *m)
     if (!(ids = pl_calloc(m->n, sizeof(*ids))))
         return pl_error_set(PL_ENOMEM, "out of memory");
     for (size_t i = 0; i < m->n; i++) {
-        pl_buf b = PL_BUF_INIT;
         const pl_kz_res *r = m->v[i];
+        const char *part[4];
+        size_t len[4], total = 0, o = 0;
         if (!json_is_object(r->obj) || json_object_size(r->obj) == 0)
             continue;
-        /* NUL separators cannot occur inside the parts */
-        pl_buf_printf(&b, "%s|%s|%s|%s", pl_kz_res_api_version(r), pl_kz_res_kind(r),
-                      effective_ns(r), pl_kz_res_name(r));
-        if (!(ids[n] = pl_buf_detach(&b))) {
+        /* "apiVersion|kind|effective namespace|name" */
+        part[0] = pl_kz_res_api_version(r);
+        part[1] = pl_kz_res_kind(r);
+        part[2] = effective_ns(r);
+        part[3] = pl_kz_res_name(r);
+        for (int k = 0; k < 4; k++)
+            total += (len[k] = strlen(part[k])) + 1;
+        if (!(ids[n] = pl_malloc(total))) {
             error = pl_error_set(PL_ENOMEM, "out of memory");
             goto done;
+        }
+        for (int k = 0; k < 4; k++) {
+            memcpy(ids[n] + o, part[k], len[k]);
+            o += len[k];
+            ids[n][o++] = k < 3 ? '|' : '\0';
         }
         n++;
     }
@@ -724,6 +755,7 @@ int pl_kz_t_namespace(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *cfg)
     const char *ns = cfg_str(cfg_get(cfg, "metadata"), "namespace");
     json_t *unset = cfg_get(cfg, "unsetOnly");
     pl_kz_fslist fsl;
+    pl_kz_fsprep *prep = NULL;
     int mode = SUBJECTS_DEFAULT_ONLY, error;
 
     (void)ctx;
@@ -732,18 +764,23 @@ int pl_kz_t_namespace(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *cfg)
         return error;
     if (!ns || !*ns)
         return 0;
-    if ((error = pl_kz_fslist_add_json(&fsl, cfg_get(cfg, "fieldSpecs"))) < 0)
+    if ((error = pl_kz_fslist_add_json(&fsl, cfg_get(cfg, "fieldSpecs"))) < 0) {
+        pl_kz_fslist_dispose(&fsl);
         return pl_error_prefix("NamespaceTransformer");
+    }
+    if ((error = pl_kz_fsprep_new(&prep, &fsl)) < 0)
+        goto done;
     for (size_t i = 0; i < m->n; i++) {
         pl_kz_res *r = m->v[i];
         if (!json_is_object(r->obj) || json_object_size(r->obj) == 0)
             continue;
         if ((error = pl_kz_res_store_previous_id(r)) < 0 ||
-            (error = namespace_filter(r, ns, &fsl, json_is_true(unset), mode)) < 0)
+            (error = namespace_filter(r, ns, &fsl, prep, json_is_true(unset), mode)) < 0)
             goto done;
     }
     error = check_id_conflicts(m);
 done:
+    pl_kz_fsprep_free(prep);
     pl_kz_fslist_dispose(&fsl);
     return error;
 }
@@ -894,6 +931,7 @@ int pl_kz_t_images(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *cfg)
 {
     json_t *it = cfg_get(cfg, "imageTag");
     pl_kz_fslist fsl;
+    pl_kz_fsprep *prep = NULL;
     image_cb p;
     pl_buf pat = PL_BUF_INIT;
     int error = 0, errcode;
@@ -907,8 +945,12 @@ int pl_kz_t_images(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *cfg)
     p.new_tag = nz(cfg_str(it, "newTag"));
     p.digest = nz(cfg_str(it, "digest"));
     p.tag_suffix = nz(cfg_str(it, "tagSuffix"));
-    if ((error = pl_kz_fslist_add_json(&fsl, cfg_get(cfg, "fieldSpecs"))) < 0)
+    if ((error = pl_kz_fslist_add_json(&fsl, cfg_get(cfg, "fieldSpecs"))) < 0) {
+        pl_kz_fslist_dispose(&fsl);
         return pl_error_prefix("ImageTagTransformer");
+    }
+    if ((error = pl_kz_fsprep_new(&prep, &fsl)) < 0)
+        goto done;
     /* image.IsImageMatched: the name is used as a regular expression, unescaped */
     pl_buf_printf(&pat, "^%s(:[a-zA-Z0-9_.{}-]*)?(@sha256:[a-zA-Z0-9_.{}-]*)?$", p.name);
     if (!pat.ptr) {
@@ -931,16 +973,18 @@ int pl_kz_t_images(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *cfg)
     }
     for (size_t i = 0; i < m->n; i++) {
         pl_kz_res *r = m->v[i];
+        pl_kz_objgvk og;
         p.r = r;
+        pl_kz_objgvk_of(&og, r->obj);
         for (size_t j = 0; j < fsl.n; j++) {
             /* the image filter has no create kind: `create` in its field specs is ignored */
-            pl_kz_fieldspec fs = fsl.v[j];
-            fs.create = 0;
-            if ((error = pl_kz_fieldspec_apply(r->obj, &fs, update_image, &p)) < 0)
+            if (pl_kz_fieldspec_matches_gvk(&fsl.v[j], &og) &&
+                (error = pl_kz_fsprep_walk(prep, j, r->obj, 0, update_image, &p)) < 0)
                 goto done;
         }
     }
 done:
+    pl_kz_fsprep_free(prep);
     pcre2_match_data_free(p.md);
     pcre2_code_free(p.re);
     pl_buf_dispose(&pat);
@@ -1009,7 +1053,8 @@ int pl_kz_t_replicas(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *cfg)
     memset(&fsl, 0, sizeof(fsl));
     memset(&p, 0, sizeof(p));
     if (count && !json_is_null(count) && !json_is_integer(count))
-        return pl_error_set(PL_EINVALID, "ReplicaCountTransformer: replica.count must be an integer");
+        return pl_error_set(PL_EINVALID,
+                            "ReplicaCountTransformer: replica.count must be an integer");
     p.count = json_integer_value(count);
     if ((error = pl_kz_fslist_add_json(&fsl, cfg_get(cfg, "fieldSpecs"))) < 0)
         return pl_error_prefix("ReplicaCountTransformer");
@@ -1401,7 +1446,7 @@ int pl_kz_t_value_add(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *cfg)
                     continue;
             }
             if (!strcmp(fp, "metadata/namespace"))
-                error = namespace_filter(r, nz(value.ptr), NULL, 0, SUBJECTS_DEFAULT_ONLY);
+                error = namespace_filter(r, nz(value.ptr), NULL, NULL, 0, SUBJECTS_DEFAULT_ONLY);
             else
                 error = value_add_one(r, nz(value.ptr), fp, pos);
             if (error < 0)
@@ -1415,15 +1460,16 @@ done:
     return error;
 }
 
-/* ---- SortOrderTransformer and the legacy order ------------------------------------------------- */
+/* ---- SortOrderTransformer and the legacy order ----------------------------------------------- */
 
 typedef struct sort_key {
     pl_kz_res *r;
-    int order;   /* position in orderFirst (negative) / orderLast (positive), else 0 */
-    char *gvk;   /* "group_version_kind" with ~G/~V/~K */
-    char *g, *v; /* parsed group and version (owned) */
+    int order;         /* position in orderFirst (negative) / orderLast (positive), else 0 */
+    const char *g, *v; /* parsed group and version */
+    const char *gvk;   /* "group_version_kind" with ~G/~V/~K */
     const char *kind;
-    char *id; /* "ns|name" with ~X/~N */
+    const char *id; /* "ns|name" with ~X/~N */
+    char *mem;      /* owns g, v, gvk and id */
 } sort_key;
 
 static int key_less(const sort_key *a, const sort_key *b)
@@ -1497,7 +1543,6 @@ static int legacy_sort(pl_kz_resmap *m, const json_t *first, const json_t *last)
         pl_kz_res *r = m->v[i];
         gvref gv = resid_gv(pl_kz_res_api_version(r));
         const char *ns = pl_kz_res_namespace(r), *name = pl_kz_res_name(r);
-        pl_buf b = PL_BUF_INIT;
         int idx;
 
         k->r = r;
@@ -1507,28 +1552,49 @@ static int legacy_sort(pl_kz_resmap *m, const json_t *first, const json_t *last)
             k->order = 1 + idx;
         if (list_index(first, k->kind, &idx))
             k->order = -(int)json_array_size(first) + idx;
-        k->g = pl_strndup(gv.g, gv.glen);
-        k->v = pl_strdup(gv.v);
-        pl_buf_printf(&b, "%s_%s_%s", gv.glen ? k->g : "~G", *gv.v ? gv.v : "~V",
-                      *k->kind ? k->kind : "~K");
-        k->gvk = pl_buf_detach(&b);
-        pl_buf_printf(&b, "%s|%s", *ns ? ns : "~X", *name ? name : "~N");
-        k->id = pl_buf_detach(&b);
-        if (!k->g || !k->v || !k->gvk || !k->id) {
-            error = pl_error_set(PL_ENOMEM, "out of memory");
-            goto done;
+        /* one allocation: g \0 v \0 g_v_k \0 ns|name \0 */
+        {
+            const char *gs = gv.glen ? NULL : "~G", *vs = *gv.v ? gv.v : "~V";
+            const char *ks = *k->kind ? k->kind : "~K", *nss = *ns ? ns : "~X";
+            const char *nms = *name ? name : "~N";
+            size_t gl = gv.glen, vl = strlen(gv.v), vsl = strlen(vs), kl = strlen(ks);
+            size_t nsl = strlen(nss), nml = strlen(nms), o = 0;
+            size_t total = gl + 1 + vl + 1 + (gs ? 2 : gl) + 1 + vsl + 1 + kl + 1 + nsl + 1 +
+                           nml + 1;
+            char *p = k->mem = pl_malloc(total);
+            if (!p) {
+                error = pl_error_set(PL_ENOMEM, "out of memory");
+                goto done;
+            }
+            k->g = p + o;
+            memcpy(p + o, gv.g, gl);
+            o += gl;
+            p[o++] = '\0';
+            k->v = p + o;
+            memcpy(p + o, gv.v, vl + 1);
+            o += vl + 1;
+            k->gvk = p + o;
+            memcpy(p + o, gs ? gs : gv.g, gs ? 2 : gl);
+            o += gs ? 2 : gl;
+            p[o++] = '_';
+            memcpy(p + o, vs, vsl);
+            o += vsl;
+            p[o++] = '_';
+            memcpy(p + o, ks, kl + 1);
+            o += kl + 1;
+            k->id = p + o;
+            memcpy(p + o, nss, nsl);
+            o += nsl;
+            p[o++] = '|';
+            memcpy(p + o, nms, nml + 1);
         }
     }
     merge_sort(keys, tmp, n);
     for (i = 0; i < n; i++)
         m->v[i] = keys[i].r;
 done:
-    for (i = 0; keys && i < n; i++) {
-        pl_free(keys[i].g);
-        pl_free(keys[i].v);
-        pl_free(keys[i].gvk);
-        pl_free(keys[i].id);
-    }
+    for (i = 0; keys && i < n; i++)
+        pl_free(keys[i].mem);
     pl_free(keys);
     pl_free(tmp);
     return error;
@@ -1570,7 +1636,8 @@ int pl_kz_t_sort_order(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *cfg)
     if (opts && !json_is_null(opts))
         order = nz(cfg_str(opts, "order"));
     if (strcmp(order, "fifo") && strcmp(order, "legacy"))
-        return pl_error_set(PL_EINVALID, "the field 'sortOptions.order' must be one of [fifo, legacy]");
+        return pl_error_set(PL_EINVALID,
+                            "the field 'sortOptions.order' must be one of [fifo, legacy]");
     if (!strcmp(order, "fifo")) {
         if (legacy && !json_is_null(legacy))
             return pl_error_set(PL_EINVALID,
@@ -1606,7 +1673,7 @@ static int legacy_order_transformer(const pl_kz_ctx *ctx, pl_kz_resmap *m, const
     return 0;
 }
 
-/* ---- IAMPolicyGenerator (api/filters/iampolicygenerator) --------------------------------------- */
+/* ---- IAMPolicyGenerator (api/filters/iampolicygenerator) ------------------------------------- */
 
 static int iam_policy_generator(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *cfg)
 {
@@ -1643,7 +1710,7 @@ static int iam_policy_generator(const pl_kz_ctx *ctx, pl_kz_resmap *m, const jso
     return 0;
 }
 
-/* ---- dispatch ------------------------------------------------------------------------------------ */
+/* ---- dispatch -------------------------------------------------------------------------------- */
 
 typedef int (*builtin_fn)(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *cfg);
 

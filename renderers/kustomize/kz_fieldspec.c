@@ -206,48 +206,59 @@ oom:
  * because 'v' followed by '1' or '2' looks like a core version; any other slash-less apiVersion
  * is taken as a group with no version.
  */
-static void parse_gv(const char *av, const char **g, size_t *glen, const char **v)
+void pl_kz_objgvk_of(pl_kz_objgvk *out, const json_t *obj)
 {
+    json_t *k = json_object_get(obj, "kind"), *a = json_object_get(obj, "apiVersion");
+    const char *av = json_is_string(a) ? json_string_value(a) : "";
     const char *slash = strchr(av, '/');
 
+    out->kind = json_is_string(k) ? json_string_value(k) : "";
     if (slash) {
-        *g = av;
-        *glen = (size_t)(slash - av);
-        *v = slash + 1;
-        return;
+        out->group = av;
+        out->glen = (size_t)(slash - av);
+        out->version = slash + 1;
+    } else if (av[0] == 'v' && (av[1] == '1' || av[1] == '2')) {
+        out->group = "";
+        out->glen = 0;
+        out->version = av;
+    } else {
+        out->group = av;
+        out->glen = strlen(av);
+        out->version = "";
     }
-    if (av[0] == 'v' && (av[1] == '1' || av[1] == '2')) {
-        *g = "";
-        *glen = 0;
-        *v = av;
-        return;
-    }
-    *g = av;
-    *glen = strlen(av);
-    *v = "";
 }
 
-int pl_kz_fieldspec_matches(const pl_kz_fieldspec *fs, const json_t *obj)
+int pl_kz_fieldspec_matches_gvk(const pl_kz_fieldspec *fs, const pl_kz_objgvk *g)
 {
-    const char *kind = pl_json_str(obj, "kind", NULL);
-    const char *av = pl_json_str(obj, "apiVersion", NULL);
-    const char *g, *v;
-    size_t glen;
-
-    if (fs->kind && *fs->kind && strcmp(fs->kind, kind ? kind : ""))
+    if (fs->kind && *fs->kind && strcmp(fs->kind, g->kind))
         return 0;
-    parse_gv(av ? av : "", &g, &glen, &v);
-    if (fs->group && *fs->group && (strlen(fs->group) != glen || strncmp(fs->group, g, glen)))
+    if (fs->group && *fs->group && (strncmp(fs->group, g->group, g->glen) || fs->group[g->glen]))
         return 0;
-    if (fs->version && *fs->version && strcmp(fs->version, v))
+    if (fs->version && *fs->version && strcmp(fs->version, g->version))
         return 0;
     return 1;
 }
 
-/* ---- walking ---------------------------------------------------------------------------------- */
+int pl_kz_fieldspec_matches(const pl_kz_fieldspec *fs, const json_t *obj)
+{
+    pl_kz_objgvk g;
+    pl_kz_objgvk_of(&g, obj);
+    return pl_kz_fieldspec_matches_gvk(fs, &g);
+}
+
+/* ---- walking --------------------------------------------------------------------------------- */
+
+/* a path split into parts: names without "[]" (is_seq says it was there), NUL-separated in buf */
+typedef struct split {
+    char *buf;
+    const char **parts;
+    unsigned char *seq;
+    size_t n;
+} split;
 
 typedef struct walk {
-    char **parts;
+    const char *const *parts;
+    const unsigned char *seq;
     size_t n;
     int create;
     const char *path;
@@ -256,59 +267,80 @@ typedef struct walk {
     void *payload;
 } walk;
 
-static void free_parts(char **parts, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        pl_free(parts[i]);
-    pl_free(parts);
-}
-
 /*
  * kustomize splitPath: split on '/', then a part ending in '\' absorbs the next part (the
- * backslash dropped, the slash kept).
+ * backslash dropped, the slash kept). buf gets the parts NUL-separated (it needs strlen(path)+1
+ * bytes); parts/seq need one slot per '/' plus one.
  */
-static int split_path(char ***out, size_t *nout, const char *path)
+static size_t split_into(char *buf, const char **parts, unsigned char *seq, const char *path)
 {
-    size_t cap = 1, n = 0;
+    size_t n = 0, o = 0;
     const char *p = path;
-    char **parts;
 
-    for (const char *c = path; *c; c++)
-        if (*c == '/')
-            cap++;
-    if (!(parts = pl_calloc(cap, sizeof(*parts))))
-        return pl_error_set(PL_ENOMEM, "out of memory");
     for (;;) {
         const char *slash = strchr(p, '/');
         size_t len = slash ? (size_t)(slash - p) : strlen(p);
-        size_t plen;
 
-        if (n > 0 && (plen = strlen(parts[n - 1])) > 0 && parts[n - 1][plen - 1] == '\\') {
-            /* previous part ended in a backslash: "prev\" + "/" + this */
-            char *j = pl_malloc(plen + len + 1);
-            if (!j)
-                goto oom;
-            memcpy(j, parts[n - 1], plen - 1);
-            j[plen - 1] = '/';
-            memcpy(j + plen, p, len);
-            j[plen + len] = '\0';
-            pl_free(parts[n - 1]);
-            parts[n - 1] = j;
+        if (n > 0 && o > 0 && o - 1 > (size_t)(parts[n - 1] - buf) && buf[o - 2] == '\\') {
+            /* previous part ended in a backslash: replace it by the slash, append this part */
+            o -= 1; /* back onto the previous NUL */
+            buf[o - 1] = '/';
+            memcpy(buf + o, p, len);
+            o += len;
+            buf[o++] = '\0';
         } else {
-            if (!(parts[n] = pl_strndup(p, len)))
-                goto oom;
-            n++;
+            parts[n++] = buf + o;
+            memcpy(buf + o, p, len);
+            o += len;
+            buf[o++] = '\0';
         }
         if (!slash)
             break;
         p = slash + 1;
     }
-    *out = parts;
-    *nout = n;
+    for (size_t i = 0; i < n; i++) {
+        char *part = (char *)parts[i];
+        size_t len = strlen(part);
+        seq[i] = len >= 2 && part[len - 2] == '[' && part[len - 1] == ']';
+        if (seq[i])
+            part[len - 2] = '\0';
+    }
+    return n;
+}
+
+static size_t count_parts(const char *path)
+{
+    size_t n = 1;
+    for (const char *c = path; *c; c++)
+        n += *c == '/';
+    return n;
+}
+
+static int split_path(split *out, const char *path)
+{
+    size_t cap = count_parts(path);
+
+    memset(out, 0, sizeof(*out));
+    out->buf = pl_malloc(strlen(path) + 1);
+    out->parts = pl_calloc(cap, sizeof(*out->parts));
+    out->seq = pl_calloc(cap, 1);
+    if (!out->buf || !out->parts || !out->seq) {
+        pl_free(out->buf);
+        pl_free((void *)out->parts);
+        pl_free(out->seq);
+        memset(out, 0, sizeof(*out));
+        return pl_error_set(PL_ENOMEM, "out of memory");
+    }
+    out->n = split_into(out->buf, out->parts, out->seq, path);
     return 0;
-oom:
-    free_parts(parts, n);
-    return pl_error_set(PL_ENOMEM, "out of memory");
+}
+
+static void split_dispose(split *s)
+{
+    pl_free(s->buf);
+    pl_free((void *)s->parts);
+    pl_free(s->seq);
+    memset(s, 0, sizeof(*s));
 }
 
 static int scalar_error(const walk *w)
@@ -351,48 +383,27 @@ static int walk_node(const walk *w, json_t *node, size_t i);
 static int walk_field(const walk *w, json_t *obj, size_t i)
 {
     const char *part = w->parts[i];
-    size_t plen = strlen(part);
-    int is_seq = plen >= 2 && part[plen - 2] == '[' && part[plen - 1] == ']';
+    int is_seq = w->seq[i];
     int last = i + 1 == w->n;
     int create = w->create && !is_seq;
-    char *name = NULL;
-    json_t *v;
-    int error;
+    json_t *v = json_object_get(obj, part);
 
-    if (is_seq) {
-        if (!(name = pl_strndup(part, plen - 2)))
-            return pl_error_set(PL_ENOMEM, "out of memory");
-        part = name;
-    }
-    v = json_object_get(obj, part);
     if (!v) {
-        if (!create) {
-            error = 0;
-            goto done;
-        }
-        if (last) {
-            error = call_cb(w, obj, part, NULL);
-            goto done;
-        }
-        if (!(v = json_object()) || json_object_set_new(obj, part, v) < 0) {
-            error = pl_error_set(PL_ENOMEM, "out of memory");
-            goto done;
-        }
+        if (!create)
+            return 0;
+        if (last)
+            return call_cb(w, obj, part, NULL);
+        if (!(v = json_object()) || json_object_set_new(obj, part, v) < 0)
+            return pl_error_set(PL_ENOMEM, "out of memory");
     } else if (json_is_null(v) && (is_seq || (create && !last))) {
         /* a null where the path expects a list becomes an empty list; with create, a null
          * intermediate field becomes an empty map (kustomize retags the null node) */
-        if (!(v = is_seq ? json_array() : json_object()) || json_object_set_new(obj, part, v) < 0) {
-            error = pl_error_set(PL_ENOMEM, "out of memory");
-            goto done;
-        }
+        if (!(v = is_seq ? json_array() : json_object()) || json_object_set_new(obj, part, v) < 0)
+            return pl_error_set(PL_ENOMEM, "out of memory");
     }
     if (last)
-        error = call_cb(w, obj, part, v);
-    else
-        error = walk_node(w, v, i + 1);
-done:
-    pl_free(name);
-    return error;
+        return call_cb(w, obj, part, v);
+    return walk_node(w, v, i + 1);
 }
 
 /* node is the value reached with parts[i..] still to go */
@@ -402,6 +413,8 @@ static int walk_node(const walk *w, json_t *node, size_t i)
     json_t *e;
     int error;
 
+    if (json_is_object(node))
+        return walk_field(w, node, i);
     if (json_is_null(node))
         return 0;
     if (json_is_array(node)) {
@@ -411,27 +424,94 @@ static int walk_node(const walk *w, json_t *node, size_t i)
         }
         return 0;
     }
-    if (!json_is_object(node))
-        return scalar_error(w);
-    return walk_field(w, node, i);
+    return scalar_error(w);
+}
+
+static int run_walk(const char *const *parts, const unsigned char *seq, size_t n, json_t *obj,
+                    const pl_kz_fieldspec *fs, pl_kz_field_cb cb, void *payload)
+{
+    walk w;
+
+    w.parts = parts;
+    w.seq = seq;
+    w.n = n;
+    w.create = fs->create;
+    w.path = fs->path ? fs->path : "";
+    w.root = obj;
+    w.cb = cb;
+    w.payload = payload;
+    return walk_node(&w, obj, 0);
 }
 
 int pl_kz_fieldspec_apply(json_t *obj, const pl_kz_fieldspec *fs, pl_kz_field_cb cb, void *payload)
 {
-    walk w;
+    const char *path = fs->path ? fs->path : "";
+    char buf[512];
+    const char *parts[64];
+    unsigned char seq[64];
+    split s;
+    size_t n;
     int error;
 
     if (!json_is_object(obj) || !pl_kz_fieldspec_matches(fs, obj))
         return 0;
-    memset(&w, 0, sizeof(w));
-    w.path = fs->path ? fs->path : "";
-    w.create = fs->create;
-    w.root = obj;
-    w.cb = cb;
-    w.payload = payload;
-    if ((error = split_path(&w.parts, &w.n, w.path)) < 0)
+    /* the common short path is split on the stack */
+    if (strlen(path) < sizeof(buf) && count_parts(path) <= 64) {
+        n = split_into(buf, parts, seq, path);
+        return run_walk(parts, seq, n, obj, fs, cb, payload);
+    }
+    if ((error = split_path(&s, path)) < 0)
         return error;
-    error = walk_node(&w, obj, 0);
-    free_parts(w.parts, w.n);
+    error = run_walk(s.parts, s.seq, s.n, obj, fs, cb, payload);
+    split_dispose(&s);
     return error;
+}
+
+/* ---- prepared lists ------------------------------------------------------------------------- */
+
+struct pl_kz_fsprep {
+    const pl_kz_fslist *l;
+    split *v;
+};
+
+int pl_kz_fsprep_new(pl_kz_fsprep **out, const pl_kz_fslist *l)
+{
+    pl_kz_fsprep *p;
+    int error;
+
+    *out = NULL;
+    if (!(p = pl_calloc(1, sizeof(*p))) || (l->n && !(p->v = pl_calloc(l->n, sizeof(*p->v))))) {
+        pl_free(p);
+        return pl_error_set(PL_ENOMEM, "out of memory");
+    }
+    p->l = l;
+    for (size_t i = 0; i < l->n; i++) {
+        if ((error = split_path(&p->v[i], l->v[i].path ? l->v[i].path : "")) < 0) {
+            pl_kz_fsprep_free(p);
+            return error;
+        }
+    }
+    *out = p;
+    return 0;
+}
+
+void pl_kz_fsprep_free(pl_kz_fsprep *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; p->v && i < p->l->n; i++)
+        split_dispose(&p->v[i]);
+    pl_free(p->v);
+    pl_free(p);
+}
+
+int pl_kz_fsprep_walk(const pl_kz_fsprep *p, size_t i, json_t *obj, int create,
+                      pl_kz_field_cb cb, void *payload)
+{
+    pl_kz_fieldspec fs = p->l->v[i];
+
+    if (!json_is_object(obj))
+        return 0;
+    fs.create = create;
+    return run_walk(p->v[i].parts, p->v[i].seq, p->v[i].n, obj, &fs, cb, payload);
 }

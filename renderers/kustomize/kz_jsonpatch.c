@@ -78,6 +78,12 @@ static const char *atoi_error(int rc)
     return rc == -2 ? "value out of range" : "invalid syntax";
 }
 
+static int invalid_index(long long i)
+{
+    return pl_error_set(PL_EINVALID, "Unable to access invalid index: %lld: invalid index referenced",
+                        i);
+}
+
 /*
  * Array element lookup as the library's partialArray.get does. Sets the error (without
  * context) and returns negative when the index is bad; *idx receives the resolved index.
@@ -92,13 +98,11 @@ static int array_index(size_t *idx, const json_t *arr, const char *key)
         return pl_error_set(PL_EINVALID, "strconv.Atoi: parsing \"%s\": %s", key, atoi_error(rc));
     if (i < 0) {
         if (i < -len)
-            return pl_error_set(PL_EINVALID,
-                                "Unable to access invalid index: %lld: invalid index referenced", i);
+            return invalid_index(i);
         i += len;
     }
     if (i >= len)
-        return pl_error_set(PL_EINVALID,
-                            "Unable to access invalid index: %lld: invalid index referenced", i);
+        return invalid_index(i);
     *idx = (size_t)i;
     return 0;
 }
@@ -152,8 +156,7 @@ static int container_add_take(json_t *con, const char *key, json_t *val)
     sz = (long long)json_array_size(con) + 1;
     if (i >= sz || i < -sz) {
         json_decref(val);
-        return pl_error_set(PL_EINVALID,
-                            "Unable to access invalid index: %lld: invalid index referenced", i);
+        return invalid_index(i);
     }
     if (i < 0)
         i += sz;
@@ -177,8 +180,7 @@ static int container_remove(json_t *con, const char *key)
         return pl_error_set(PL_EINVALID, "strconv.Atoi: parsing \"%s\": %s", key, atoi_error(rc));
     len = (long long)json_array_size(con);
     if (i >= len || i < -len)
-        return pl_error_set(PL_EINVALID,
-                            "Unable to access invalid index: %lld: invalid index referenced", i);
+        return invalid_index(i);
     if (i < 0)
         i += len;
     json_array_remove(con, (size_t)i);

@@ -84,17 +84,30 @@ static int is_cluster_scoped(const char *api_version, const char *kind)
     return 0;
 }
 
+/* A comma-separated build annotation split as strings.Split does (absent: n == 0). */
+typedef struct csv {
+    const char **v;
+    size_t n;
+} csv;
+
+/* One nameReference filter: entry t, referrer field spec s of the tconfig. */
+typedef struct filt {
+    size_t t, s;
+} filt;
+
 /* What the transformer needs to know about one resource, computed once per call. */
 typedef struct rinfo {
     pl_kz_res *r;
-    json_t *prev;         /* owned: previous ids [{kind,name,namespace}], oldest first */
-    json_t *prefixes;     /* owned array of strings, NULL when the annotation is absent */
-    json_t *suffixes;     /* owned array of strings, NULL when the annotation is absent */
-    char *group, *version; /* owned: kustomize ParseGroupVersion of the current apiVersion */
-    char *org_kind;       /* owned: kind of OrgId (first previous id, else current) */
-    char *cur_ns;         /* owned: effective namespace of CurId */
-    char *org_ns;         /* owned: effective namespace of OrgId */
+    /* all strings below live in the call's arena */
+    const char *group, *version; /* kyaml ParseGroupVersion of the current apiVersion */
+    csv prev_names, prev_kinds, prev_nss; /* previous ids, oldest first */
+    csv prefixes, suffixes;
+    const char *org_kind; /* kind of OrgId (first previous id, else current) */
+    const char *cur_ns;   /* effective namespace of CurId */
+    const char *org_ns;   /* effective namespace of OrgId */
     int cluster;          /* current gvk certainly cluster-scoped */
+    const filt *filters;  /* borrowed (shared by resources of the same original gvk) */
+    size_t nfilters;
 } rinfo;
 
 /* (key, resource index) pairs sorted by key then index: a multimap preserving resmap order. */
@@ -103,8 +116,21 @@ typedef struct kentry {
     size_t idx;
 } kentry;
 
+/* Bump allocator for the per-call strings: one free at the end instead of one per string. */
+typedef struct ablock {
+    struct ablock *next;
+    size_t used, cap;
+    max_align_t data[];
+} ablock;
+
+typedef struct arena {
+    ablock *head;
+} arena;
+
 typedef struct fixer {
     pl_kz_resmap *m;
+    const pl_kz_tconfig *tc;
+    arena mem;
     rinfo *info;
     kentry *by_name;  /* previous names */
     size_t nby_name;
@@ -115,7 +141,8 @@ typedef struct fixer {
     /* the referrer being processed */
     size_t ref;
     int ref_cluster;
-    char **rb_ns; /* owned: ServiceAccount subject namespaces of a RoleBinding referrer */
+    json_t *ref_id; /* owned: the referrer's id as recorded in referrals' ref_by, lazily made */
+    char **rb_ns;   /* owned: ServiceAccount subject namespaces of a RoleBinding referrer */
     size_t nrb_ns;
     /* the filter being applied */
     const pl_kz_nameref *target;
@@ -128,11 +155,6 @@ typedef struct fixer {
 static int oom(void)
 {
     return pl_error_set(PL_ENOMEM, "out of memory");
-}
-
-static int str_eq(const char *a, const char *b)
-{
-    return !strcmp(a ? a : "", b ? b : "");
 }
 
 /* kustomize Gvk.IsSelected: empty selector parts are wildcards. */
@@ -158,48 +180,88 @@ static const char *effective_ns(int cluster, const char *ns)
     return ns;
 }
 
-/* Resource.getCsvAnnotation: absent -> NULL; present -> strings.Split(value, ",") */
-static int split_csv_annotation(json_t **out, const pl_kz_res *r, const char *key)
+static void *arena_alloc(arena *a, size_t n)
 {
-    const char *s = pl_kz_res_annotation(r, key);
-    const char *p;
+    ablock *b = a->head;
+    n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+    if (!b || b->cap - b->used < n) {
+        size_t cap = n > 65536 ? n : 65536;
+        if (!(b = pl_malloc(sizeof(*b) + cap)))
+            return NULL;
+        b->cap = cap;
+        b->used = 0;
+        b->next = a->head;
+        a->head = b;
+    }
+    b->used += n;
+    return (char *)b->data + b->used - n;
+}
 
-    *out = NULL;
+static char *arena_strndup(arena *a, const char *s, size_t n)
+{
+    char *p = arena_alloc(a, n + 1);
+    if (p) {
+        memcpy(p, s, n);
+        p[n] = '\0';
+    }
+    return p;
+}
+
+static void arena_dispose(arena *a)
+{
+    while (a->head) {
+        ablock *next = a->head->next;
+        pl_free(a->head);
+        a->head = next;
+    }
+}
+
+/* Resource.getCsvAnnotation: absent -> empty; present -> strings.Split(value, ",") */
+static int split_csv_annotation(csv *out, arena *a, const json_t *ann, const char *key)
+{
+    const char *s = json_string_value(json_object_get(ann, key));
+    size_t n = 1, len;
+    const char *q;
+    char *buf, *p;
+
+    out->v = NULL;
+    out->n = 0;
     if (!s)
         return 0;
-    if (!(*out = json_array()))
+    for (q = s; (q = strchr(q, ',')); q++)
+        n++;
+    len = strlen(s);
+    if (!(out->v = arena_alloc(a, n * sizeof(*out->v))) || !(buf = arena_strndup(a, s, len)))
         return oom();
-    for (p = s;;) {
-        const char *c = strchr(p, ',');
-        size_t n = c ? (size_t)(c - p) : strlen(p);
-        if (json_array_append_new(*out, json_stringn(p, n)) < 0)
-            return oom();
-        if (!c)
-            break;
-        p = c + 1;
+    out->v[0] = buf;
+    for (p = buf; (p = strchr(p, ','));) {
+        *p++ = '\0';
+        out->v[++out->n] = p;
     }
+    out->n++;
     return 0;
 }
 
-/* kustomize utils.SameEndingSubSlice */
-static int same_ending(const json_t *a, const json_t *b)
+static const char *csv_at(const csv *c, size_t i)
 {
-    size_t na = json_array_size(a), nb = json_array_size(b), diff;
-    const json_t *shortest = a, *longest = b;
+    return i < c->n ? c->v[i] : "";
+}
 
-    if (na > nb) {
+/* kustomize utils.SameEndingSubSlice */
+static int same_ending(const csv *a, const csv *b)
+{
+    const csv *shortest = a, *longest = b;
+    size_t diff;
+
+    if (a->n > b->n) {
         shortest = b;
         longest = a;
-        diff = na - nb;
-        na = nb;
-    } else {
-        diff = nb - na;
     }
-    if (na == 0)
+    diff = longest->n - shortest->n;
+    if (shortest->n == 0)
         return diff == 0;
-    for (size_t i = na; i-- > 0;)
-        if (!str_eq(json_string_value(json_array_get(longest, i + diff)),
-                    json_string_value(json_array_get(shortest, i))))
+    for (size_t i = shortest->n; i-- > 0;)
+        if (strcmp(longest->v[i + diff], shortest->v[i]))
             return 0;
     return 1;
 }
@@ -208,12 +270,12 @@ static int same_ending(const json_t *a, const json_t *b)
 static int prefixes_suffixes_equal(const rinfo *x, const rinfo *y, int allow_empty)
 {
     if (allow_empty) {
-        int pe = json_array_size(x->prefixes) == 0 || json_array_size(y->prefixes) == 0;
-        int se = json_array_size(x->suffixes) == 0 || json_array_size(y->suffixes) == 0;
-        return (pe || same_ending(x->prefixes, y->prefixes)) &&
-               (se || same_ending(x->suffixes, y->suffixes));
+        int pe = x->prefixes.n == 0 || y->prefixes.n == 0;
+        int se = x->suffixes.n == 0 || y->suffixes.n == 0;
+        return (pe || same_ending(&x->prefixes, &y->prefixes)) &&
+               (se || same_ending(&x->suffixes, &y->suffixes));
     }
-    return same_ending(x->prefixes, y->prefixes) && same_ending(x->suffixes, y->suffixes);
+    return same_ending(&x->prefixes, &y->prefixes) && same_ending(&x->suffixes, &y->suffixes);
 }
 
 /* kustomize ResId.String(): Kind.Version.Group/name.namespace with [no*] placeholders */
@@ -271,78 +333,72 @@ static size_t kentry_lower(const kentry *v, size_t n, const char *key)
 
 /* ---- per-resource facts and indexes ---------------------------------------------------------- */
 
-static void rinfo_dispose(rinfo *ri)
-{
-    json_decref(ri->prev);
-    json_decref(ri->prefixes);
-    json_decref(ri->suffixes);
-    pl_free(ri->group);
-    pl_free(ri->version);
-    pl_free(ri->org_kind);
-    pl_free(ri->cur_ns);
-    pl_free(ri->org_ns);
-}
-
-static int rinfo_init(rinfo *ri, pl_kz_res *r)
+static int rinfo_init(rinfo *ri, arena *a, pl_kz_res *r)
 {
     const char *av = pl_kz_res_api_version(r);
     const char *slash = strchr(av, '/');
     const char *org_kind = pl_kz_res_kind(r), *org_ns = pl_kz_res_namespace(r);
-    json_t *first;
+    const json_t *ann;
     int error;
 
     memset(ri, 0, sizeof(*ri));
     ri->r = r;
-    /* kyaml resid.ParseGroupVersion: "builtin" (old plugin apiVersion) is a group */
+    /*
+     * kyaml resid.ParseGroupVersion ("builtin", the old plugin apiVersion, is a group). Copies:
+     * a field update may replace the strings the object holds.
+     */
     if (slash) {
-        ri->group = pl_strndup(av, (size_t)(slash - av));
-        ri->version = pl_strdup(slash + 1);
+        ri->group = arena_strndup(a, av, (size_t)(slash - av));
+        ri->version = arena_strndup(a, slash + 1, strlen(slash + 1));
     } else if (!strcmp(av, "builtin")) {
-        ri->group = pl_strdup(av);
-        ri->version = pl_strdup("");
+        ri->group = arena_strndup(a, av, strlen(av));
+        ri->version = "";
     } else {
-        ri->group = pl_strdup("");
-        ri->version = pl_strdup(av);
+        ri->group = "";
+        ri->version = arena_strndup(a, av, strlen(av));
     }
+    if (!ri->group || !ri->version)
+        return oom();
     ri->cluster = is_cluster_scoped(av, pl_kz_res_kind(r));
-    if (!(ri->prev = pl_kz_res_previous_ids(r)))
-        return oom();
-    if ((first = json_array_get(ri->prev, 0))) {
-        org_kind = pl_json_str(first, "kind", NULL);
-        org_ns = pl_json_str(first, "namespace", NULL);
-    }
-    ri->org_kind = pl_strdup(org_kind ? org_kind : "");
-    /* previous ids keep the current gvk's scope (Resource.PrevIds copies GetGvk()) */
-    ri->cur_ns = pl_strdup(effective_ns(ri->cluster, pl_kz_res_namespace(r)));
-    ri->org_ns = pl_strdup(effective_ns(ri->cluster, org_ns));
-    if (!ri->group || !ri->version || !ri->org_kind || !ri->cur_ns || !ri->org_ns)
-        return oom();
-    if ((error = split_csv_annotation(&ri->prefixes, r, PL_KZ_ANN_PREFIXES)) < 0 ||
-        (error = split_csv_annotation(&ri->suffixes, r, PL_KZ_ANN_SUFFIXES)) < 0)
+    /* utils.PrevIds: names, namespaces and kinds are parallel lists */
+    ann = json_object_get(json_object_get(r->obj, "metadata"), "annotations");
+    if (json_is_object(ann) &&
+        ((error = split_csv_annotation(&ri->prev_names, a, ann, PL_KZ_ANN_PREV_NAMES)) < 0 ||
+         (error = split_csv_annotation(&ri->prev_kinds, a, ann, PL_KZ_ANN_PREV_KINDS)) < 0 ||
+         (error = split_csv_annotation(&ri->prev_nss, a, ann, PL_KZ_ANN_PREV_NAMESPACES)) < 0 ||
+         (error = split_csv_annotation(&ri->prefixes, a, ann, PL_KZ_ANN_PREFIXES)) < 0 ||
+         (error = split_csv_annotation(&ri->suffixes, a, ann, PL_KZ_ANN_SUFFIXES)) < 0))
         return error;
+    if (ri->prev_names.n) {
+        org_kind = csv_at(&ri->prev_kinds, 0);
+        org_ns = csv_at(&ri->prev_nss, 0);
+    }
+    /* previous ids keep the current gvk's scope (Resource.PrevIds copies GetGvk()) */
+    org_ns = effective_ns(ri->cluster, org_ns);
+    ri->org_kind = arena_strndup(a, org_kind, strlen(org_kind));
+    ri->org_ns = arena_strndup(a, org_ns, strlen(org_ns));
+    org_ns = effective_ns(ri->cluster, pl_kz_res_namespace(r));
+    ri->cur_ns = arena_strndup(a, org_ns, strlen(org_ns));
+    if (!ri->org_kind || !ri->org_ns || !ri->cur_ns)
+        return oom();
     return 0;
 }
 
 static int build_indexes(fixer *f)
 {
-    size_t n = f->m->n, nnames = 0, k;
+    size_t n = f->m->n, nnames = 0, k = 0;
 
     for (size_t i = 0; i < n; i++)
-        nnames += json_array_size(f->info[i].prev);
+        nnames += f->info[i].prev_names.n;
     if (nnames) {
         if (!(f->by_name = pl_calloc(nnames, sizeof(*f->by_name))))
             return oom();
-        k = 0;
-        for (size_t i = 0; i < n; i++) {
-            size_t j;
-            json_t *id;
-            json_array_foreach(f->info[i].prev, j, id) {
-                const char *nm = pl_json_str(id, "name", NULL);
-                f->by_name[k].key = nm ? nm : "";
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < f->info[i].prev_names.n; j++) {
+                f->by_name[k].key = f->info[i].prev_names.v[j];
                 f->by_name[k].idx = i;
                 k++;
             }
-        }
         qsort(f->by_name, k, sizeof(*f->by_name), kentry_cmp);
         /* a resource listed once per distinct previous name (names repeat after ns moves) */
         f->nby_name = 0;
@@ -368,6 +424,74 @@ static int build_indexes(fixer *f)
             return oom();
     }
     return 0;
+}
+
+static int gvk_cmp(const rinfo *x, const rinfo *y)
+{
+    int c = strcmp(x->org_kind, y->org_kind);
+    if (!c)
+        c = strcmp(x->group, y->group);
+    if (!c)
+        c = strcmp(x->version, y->version);
+    return c;
+}
+
+static int order_cmp(const void *a, const void *b)
+{
+    const rinfo *const *x = a, *const *y = b;
+    int c = gvk_cmp(*x, *y);
+    return c ? c : (*x < *y ? -1 : *x > *y);
+}
+
+/*
+ * determineFilters: which (nameReference, field spec) pairs select each resource by its
+ * original gvk, in table order. Computed once per distinct gvk and shared.
+ */
+static int assign_filters(fixer *f)
+{
+    const pl_kz_tconfig *tc = f->tc;
+    size_t n = f->m->n, nspecs = 0;
+    rinfo **order;
+    int error = 0;
+
+    for (size_t t = 0; t < tc->nnameref; t++)
+        nspecs += tc->nameref[t].referrers.n;
+    if (!n || !nspecs)
+        return 0;
+    if (!(order = pl_calloc(n, sizeof(*order))))
+        return oom();
+    for (size_t i = 0; i < n; i++)
+        order[i] = &f->info[i];
+    qsort(order, n, sizeof(*order), order_cmp);
+    for (size_t i = 0; i < n;) {
+        const rinfo *ri = order[i];
+        filt *v = NULL;
+        size_t nv = 0, j;
+        for (size_t t = 0; t < tc->nnameref; t++) {
+            const pl_kz_nameref *nr = &tc->nameref[t];
+            for (size_t s = 0; s < nr->referrers.n; s++) {
+                const pl_kz_fieldspec *fs = &nr->referrers.v[s];
+                if (!gvk_selected(ri->group, ri->version, ri->org_kind, fs->group, fs->version,
+                                  fs->kind))
+                    continue;
+                if (!v && !(v = arena_alloc(&f->mem, nspecs * sizeof(*v)))) {
+                    error = oom();
+                    goto done;
+                }
+                v[nv].t = t;
+                v[nv].s = s;
+                nv++;
+            }
+        }
+        for (j = i; j < n && !gvk_cmp(ri, order[j]); j++) {
+            order[j]->filters = v;
+            order[j]->nfilters = nv;
+        }
+        i = j;
+    }
+done:
+    pl_free(order);
+    return error;
 }
 
 /* ---- the referrable subset (resWrangler.SubsetThatCouldBeReferencedByResource) ---------------- */
@@ -443,13 +567,9 @@ static int in_subset(const fixer *f, size_t j)
 /* previousIdSelectedByGvk: some previous id (current group/version, previous kind) matches */
 static int prev_id_selected(const rinfo *c, const char *g, const char *v, const char *k)
 {
-    size_t i;
-    json_t *id;
-    json_array_foreach(c->prev, i, id) {
-        const char *pk = pl_json_str(id, "kind", NULL);
-        if (gvk_selected(c->group, c->version, pk ? pk : "", g, v, k))
+    for (size_t i = 0; i < c->prev_names.n; i++)
+        if (gvk_selected(c->group, c->version, csv_at(&c->prev_kinds, i), g, v, k))
             return 1;
-    }
     return 0;
 }
 
@@ -572,14 +692,18 @@ static int select_referral(long *out, fixer *f, const char *old_name, int ns_mod
 static int record_referral(fixer *f, size_t j)
 {
     pl_kz_res *referral = f->info[j].r, *referrer = f->info[f->ref].r;
-    json_t *id;
 
+    if (!f->ref_id) {
+        f->ref_id = json_pack("{s:s,s:s,s:s,s:s}", "apiVersion", pl_kz_res_api_version(referrer),
+                              "kind", pl_kz_res_kind(referrer), "name", pl_kz_res_name(referrer),
+                              "namespace", pl_kz_res_namespace(referrer));
+        if (!f->ref_id)
+            return oom();
+    }
     if (!referral->ref_by && !(referral->ref_by = json_array()))
         return oom();
-    id = json_pack("{s:s,s:s,s:s,s:s}", "apiVersion", pl_kz_res_api_version(referrer), "kind",
-                   pl_kz_res_kind(referrer), "name", pl_kz_res_name(referrer), "namespace",
-                   pl_kz_res_namespace(referrer));
-    if (!id || json_array_append_new(referral->ref_by, id) < 0)
+    /* the id object is shared (read-only) by every referral of this referrer */
+    if (json_array_append(referral->ref_by, f->ref_id) < 0)
         return oom();
     return 0;
 }
@@ -703,43 +827,39 @@ static int set_value(json_t **slot, const char *path_str, void *payload)
 
 /* ---- driver ------------------------------------------------------------------------------------------ */
 
-static int fix_referrer(fixer *f, const pl_kz_tconfig *tc, size_t i)
+static int fix_referrer(fixer *f, size_t i)
 {
     const rinfo *ri = &f->info[i];
-    int have_subset = 0, error = 0;
+    int error = 0;
 
+    if (ri->nfilters == 0)
+        return 0;
     f->ref = i;
     f->ref_cluster = ri->cluster;
+    /* the referrable subset is fixed once per referrer, before any of its fields change */
+    if ((error = collect_rolebinding_namespaces(f)) < 0)
+        goto done;
+    if (f->nby_name == 0)
+        goto done; /* nothing was ever renamed: no value can match */
     /* filters in nameReference order, then field spec order (determineFilters) */
-    for (size_t t = 0; t < tc->nnameref; t++) {
-        const pl_kz_nameref *nr = &tc->nameref[t];
-        for (size_t s = 0; s < nr->referrers.n; s++) {
-            const pl_kz_fieldspec *fs = &nr->referrers.v[s];
-            pl_kz_fieldspec walk;
-            if (!gvk_selected(ri->group, ri->version, ri->org_kind, fs->group, fs->version,
-                              fs->kind))
-                continue;
-            if (!have_subset) {
-                /* computed once per referrer, before any of its fields change */
-                have_subset = 1;
-                if ((error = collect_rolebinding_namespaces(f)) < 0)
-                    goto done;
-                if (f->nby_name == 0)
-                    goto done; /* nothing was ever renamed: no value can match */
-            }
-            /* the referrer was selected by its original gvk: walk whatever its gvk is now */
-            memset(&walk, 0, sizeof(walk));
-            walk.path = fs->path;
-            walk.create = fs->create;
-            f->target = nr;
-            f->spec = fs;
-            f->is_roleref = fs->path && strlen(fs->path) >= 12 &&
-                            !strcmp(fs->path + strlen(fs->path) - 12, "roleRef/name");
-            if ((error = pl_kz_fieldspec_apply(ri->r->obj, &walk, set_value, f)) < 0)
-                goto done;
-        }
+    for (size_t k = 0; k < ri->nfilters; k++) {
+        const pl_kz_nameref *nr = &f->tc->nameref[ri->filters[k].t];
+        const pl_kz_fieldspec *fs = &nr->referrers.v[ri->filters[k].s];
+        size_t len = fs->path ? strlen(fs->path) : 0;
+        pl_kz_fieldspec walk;
+        /* the referrer was selected by its original gvk: walk whatever its gvk is now */
+        memset(&walk, 0, sizeof(walk));
+        walk.path = fs->path;
+        walk.create = fs->create;
+        f->target = nr;
+        f->spec = fs;
+        f->is_roleref = len >= 12 && !strcmp(fs->path + len - 12, "roleRef/name");
+        if ((error = pl_kz_fieldspec_apply(ri->r->obj, &walk, set_value, f)) < 0)
+            goto done;
     }
 done:
+    json_decref(f->ref_id);
+    f->ref_id = NULL;
     clear_rb_ns(f);
     return error;
 }
@@ -747,34 +867,32 @@ done:
 int pl_kz_nameref_fix(pl_kz_resmap *m, const pl_kz_tconfig *tc)
 {
     fixer f;
-    size_t ninfo = 0;
     int error = 0;
 
     if (!m || !tc || m->n == 0 || tc->nnameref == 0)
         return 0;
     memset(&f, 0, sizeof(f));
     f.m = m;
+    f.tc = tc;
     if (!(f.info = pl_calloc(m->n, sizeof(*f.info)))) {
         error = oom();
         goto done;
     }
-    for (; ninfo < m->n; ninfo++)
-        if ((error = rinfo_init(&f.info[ninfo], m->v[ninfo])) < 0) {
-            ninfo++;
+    for (size_t i = 0; i < m->n; i++)
+        if ((error = rinfo_init(&f.info[i], &f.mem, m->v[i])) < 0)
             goto done;
-        }
-    if ((error = build_indexes(&f)) < 0)
+    if ((error = assign_filters(&f)) < 0 || (error = build_indexes(&f)) < 0)
         goto done;
     for (size_t i = 0; i < m->n; i++)
-        if ((error = fix_referrer(&f, tc, i)) < 0)
+        if ((error = fix_referrer(&f, i)) < 0)
             goto done;
 done:
-    for (size_t i = 0; i < ninfo; i++)
-        rinfo_dispose(&f.info[i]);
     pl_free(f.info);
     pl_free(f.by_name);
     pl_free(f.by_orgns);
     pl_free(f.cand);
+    json_decref(f.ref_id);
     clear_rb_ns(&f);
+    arena_dispose(&f.mem);
     return error;
 }

@@ -26,6 +26,7 @@
  * Called through pl_kz_builtin_run.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -150,18 +151,6 @@ static void res_id_format(pl_buf *out, const res_id *id)
     pl_buf_printf(out, "%s.%s.%s/%s.%s", *id->kind ? id->kind : "[noKind]",
                   *id->version ? id->version : "[noVer]", *id->group ? id->group : "[noGrp]",
                   *id->name ? id->name : "[noName]", *id->ns ? id->ns : "[noNs]");
-}
-
-/* First element of a comma-separated build annotation (owned), or NULL when absent. */
-static char *csv_first(const pl_kz_res *r, const char *key)
-{
-    const char *s = pl_kz_res_annotation(r, key);
-    const char *c;
-
-    if (!s)
-        return NULL;
-    c = strchr(s, ',');
-    return c ? pl_strndup(s, (size_t)(c - s)) : pl_strdup(s);
 }
 
 /* Prefix the current error with the resource it concerns ("Kind/ns/name"). */
@@ -510,7 +499,8 @@ validate:
                                     "for 'Gt', 'Lt' operators, the value must be an integer "
                                     "(selector \"%s\")",
                                     p->src);
-        } else if (!valid_name_part(r->vals[i], strlen(r->vals[i]), 1)) {
+        }
+        if (!valid_name_part(r->vals[i], strlen(r->vals[i]), 1)) {
             return pl_error_set(PL_EINVALID, "invalid label value \"%s\" in selector \"%s\"",
                                 r->vals[i], p->src);
         }
@@ -724,57 +714,76 @@ done:
     return error;
 }
 
-static int re_match(const pl_kz_selector *sel, int which, const char *s)
+static int re_match_n(const pl_kz_selector *sel, int which, const char *s, size_t n)
 {
-    int rc;
-
     if (!sel->re[which])
         return 1;
-    rc = pcre2_match(sel->re[which], (PCRE2_SPTR)s, strlen(s), 0, 0, sel->md, NULL);
-    return rc >= 0;
+    return pcre2_match(sel->re[which], (PCRE2_SPTR)s, n, 0, 0, sel->md, NULL) >= 0;
+}
+
+static int re_match(const pl_kz_selector *sel, int which, const char *s)
+{
+    return re_match_n(sel, which, s, strlen(s));
+}
+
+/* First element of a comma-separated build annotation, in place ("" when absent). */
+static const char *csv_first_ref(const pl_kz_res *r, const char *key, size_t *n)
+{
+    const char *s = pl_kz_res_annotation(r, key), *c;
+
+    if (!s)
+        s = "";
+    c = strchr(s, ',');
+    *n = c ? (size_t)(c - s) : strlen(s);
+    return s;
+}
+
+/* Namespace regex against the original id's effective namespace (no allocation). */
+static int org_ns_matches(const pl_kz_selector *sel, const pl_kz_res *r, const res_id *cur)
+{
+    char kind[256];
+    size_t kn, nn;
+    const char *k = csv_first_ref(r, PL_KZ_ANN_PREV_KINDS, &kn);
+    const char *ns = csv_first_ref(r, PL_KZ_ANN_PREV_NAMESPACES, &nn);
+
+    if (kn >= sizeof(kind))
+        kn = sizeof(kind) - 1; /* no cluster-scoped kind is that long */
+    memcpy(kind, k, kn);
+    kind[kn] = '\0';
+    if (pl_kz_is_cluster_scoped(cur->api_version, kind))
+        return re_match(sel, RE_NAMESPACE, NON_NAMESPACEABLE);
+    if (!nn)
+        return re_match(sel, RE_NAMESPACE, "default");
+    return re_match_n(sel, RE_NAMESPACE, ns, nn);
 }
 
 int pl_kz_selector_matches(const pl_kz_selector *sel, const pl_kz_res *r)
 {
     res_id cur;
-    char *org_name = NULL, *org_ns = NULL, *org_kind = NULL;
-    int ok = 0;
+    /* the original id is the first previous one (kustomize Resource.OrgId) */
+    int has_org = pl_kz_res_annotation(r, PL_KZ_ANN_PREV_NAMES) != NULL;
 
     res_id_of_obj(&cur, r->obj);
-    /* the original id is the first previous one (kustomize Resource.OrgId) */
-    if (pl_kz_res_annotation(r, PL_KZ_ANN_PREV_NAMES)) {
-        org_name = csv_first(r, PL_KZ_ANN_PREV_NAMES);
-        org_ns = csv_first(r, PL_KZ_ANN_PREV_NAMESPACES);
-        org_kind = csv_first(r, PL_KZ_ANN_PREV_KINDS);
-        if (!org_name || !org_ns || !org_kind) {
-            ok = pl_error_set(PL_ENOMEM, "out of memory");
-            goto done;
-        }
+    if (sel->re[RE_NAMESPACE] &&
+        !re_match(sel, RE_NAMESPACE, effective_ns(cur.api_version, cur.kind, cur.ns)) &&
+        !(has_org && org_ns_matches(sel, r, &cur)))
+        return 0;
+    if (sel->re[RE_NAME] && !re_match(sel, RE_NAME, cur.name)) {
+        size_t n;
+        const char *org = csv_first_ref(r, PL_KZ_ANN_PREV_NAMES, &n);
+        if (!has_org || !re_match_n(sel, RE_NAME, org, n))
+            return 0;
     }
-    if (sel->re[RE_NAMESPACE]) {
-        const char *cns = effective_ns(cur.api_version, cur.kind, cur.ns);
-        const char *ons = org_ns ? effective_ns(cur.api_version, org_kind, org_ns) : cns;
-        if (!re_match(sel, RE_NAMESPACE, ons) && !re_match(sel, RE_NAMESPACE, cns))
-            goto done;
-    }
-    if (sel->re[RE_NAME] && !re_match(sel, RE_NAME, org_name ? org_name : cur.name) &&
-        !re_match(sel, RE_NAME, cur.name))
-        goto done;
     if (!re_match(sel, RE_GROUP, cur.group) || !re_match(sel, RE_VERSION, cur.version) ||
         !re_match(sel, RE_KIND, cur.kind))
-        goto done;
+        return 0;
     if (sel->labels.n &&
         !lsel_matches(&sel->labels, pl_json_path(r->obj, "metadata", "labels", NULL)))
-        goto done;
+        return 0;
     if (sel->annotations.n &&
         !lsel_matches(&sel->annotations, pl_json_path(r->obj, "metadata", "annotations", NULL)))
-        goto done;
-    ok = 1;
-done:
-    pl_free(org_name);
-    pl_free(org_ns);
-    pl_free(org_kind);
-    return ok;
+        return 0;
+    return 1;
 }
 
 int pl_kz_selector_match(const json_t *selector, const pl_kz_res *r)
@@ -1172,12 +1181,17 @@ static int find_by_any_id(size_t *out, const pl_kz_resmap *m, const json_t *patc
     res_id_of_obj(&want, patch);
     for (size_t i = 0; i < m->n; i++) {
         const pl_kz_res *r = m->v[i];
+        const char *prev_names = pl_kz_res_annotation(r, PL_KZ_ANN_PREV_NAMES);
         res_id cur;
         int hit;
 
+        /* cheap rejection first: neither the current name nor a previous one can match */
+        if (strcmp(pl_kz_res_name(r), want.name) &&
+            (!prev_names || !strstr(prev_names, want.name)))
+            continue;
         res_id_of_obj(&cur, r->obj);
         hit = res_id_equal(&want, &cur);
-        if (!hit && pl_kz_res_annotation(r, PL_KZ_ANN_PREV_NAMES)) {
+        if (!hit && prev_names) {
             json_t *prev = pl_kz_res_previous_ids(r);
             for (size_t j = 0; !hit && j < json_array_size(prev); j++) {
                 json_t *p = json_array_get(prev, j);

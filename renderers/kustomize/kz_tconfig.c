@@ -8,9 +8,11 @@
  * GetDefaultFieldSpecs() prints them (pinned by
  * tests/conformance/kustomize/customconfig_test__TestCustomConfigWithDefaultOverspecification,
  * whose config/defaults.yaml is that text). v5.5 differs only in templateLabels (it still holds
- * the volumeClaimTemplates spec) and images (no spec/volumes[]/image/reference). They are facts of kustomize, so they are kept
- * as the YAML kustomize itself parses, and parsed on each pl_kz_tconfig_default() call (a few
- * hundred lines; no global state).
+ * the volumeClaimTemplates spec) and images (no spec/volumes[]/image/reference). They are facts
+ * of kustomize, so they are kept as the YAML kustomize itself parses, and parsed on each
+ * pl_kz_tconfig_default() call (about 1 ms; no global state: the driver builds the defaults
+ * once per build and copies them with pl_kz_tconfig_copy). The kustomize v5.8 keys `labels`
+ * (extra specs for the `labels:` field) and `volumeClaimTemplateLabels` are supported.
  *
  * Like kustomize's TransformerConfig:
  *  - loading a config (the defaults, or one `configurations:` file) sorts every field spec
@@ -1012,21 +1014,51 @@ static int type_order(const char *kind)
     return 0;
 }
 
-/* compare "group_version_kind" with "~G"/"~V"/"~K" standing for empty parts */
+/*
+ * Compare "group_version_kind" strings ("~G"/"~V"/"~K" standing for empty parts) without
+ * building them: walk both virtual concatenations byte by byte.
+ */
+typedef struct vstr {
+    const char *seg[5];
+    size_t i;
+    const char *p;
+} vstr;
+
+static void vstr_init(vstr *s, const char *g, const char *v, const char *k)
+{
+    s->seg[0] = g && *g ? g : "~G";
+    s->seg[1] = "_";
+    s->seg[2] = v && *v ? v : "~V";
+    s->seg[3] = "_";
+    s->seg[4] = k && *k ? k : "~K";
+    s->i = 0;
+    s->p = s->seg[0];
+}
+
+/* next byte, or -1 at the end */
+static int vstr_next(vstr *s)
+{
+    while (!*s->p) {
+        if (++s->i == 5)
+            return -1;
+        s->p = s->seg[s->i];
+    }
+    return (unsigned char)*s->p++;
+}
+
 static int stable_cmp(const char *g1, const char *v1, const char *k1, const char *g2,
                       const char *v2, const char *k2)
 {
-    pl_buf a = PL_BUF_INIT, b = PL_BUF_INIT;
-    int c;
-
-    pl_buf_printf(&a, "%s_%s_%s", g1 && *g1 ? g1 : "~G", v1 && *v1 ? v1 : "~V",
-                  k1 && *k1 ? k1 : "~K");
-    pl_buf_printf(&b, "%s_%s_%s", g2 && *g2 ? g2 : "~G", v2 && *v2 ? v2 : "~V",
-                  k2 && *k2 ? k2 : "~K");
-    c = strcmp(a.ptr ? a.ptr : "", b.ptr ? b.ptr : "");
-    pl_buf_dispose(&a);
-    pl_buf_dispose(&b);
-    return c;
+    vstr a, b;
+    vstr_init(&a, g1, v1, k1);
+    vstr_init(&b, g2, v2, k2);
+    for (;;) {
+        int x = vstr_next(&a), y = vstr_next(&b);
+        if (x != y)
+            return x < y ? -1 : 1;
+        if (x < 0)
+            return 0;
+    }
 }
 
 static int gvk_less(const char *g1, const char *v1, const char *k1, const char *g2,
@@ -1173,7 +1205,7 @@ done:
     return error;
 }
 
-/* ---- parsing a config document ---------------------------------------------------------------- */
+/* ---- parsing a config document --------------------------------------------------------------- */
 
 /*
  * Go's encoding/json (behind sigs.k8s.io/yaml) matches struct keys case-insensitively; the
@@ -1271,7 +1303,7 @@ static int merge_one(pl_kz_fslist *dst, const pl_kz_fieldspec *x)
 {
     for (size_t i = 0; i < dst->n; i++) {
         const pl_kz_fieldspec *e = &dst->v[i];
-        if (gvk_selected(e, x) && nz_eq(e->path, x->path)) {
+        if (nz_eq(e->path, x->path) && gvk_selected(e, x)) {
             if (!e->create != !x->create) {
                 pl_buf b = PL_BUF_INIT;
                 fs_string(&b, x);
@@ -1325,7 +1357,7 @@ static int merge_config(pl_kz_tconfig *dst, const pl_kz_tconfig *src)
     return 0;
 }
 
-/* ---- public ------------------------------------------------------------------------------------ */
+/* ---- public ---------------------------------------------------------------------------------- */
 
 int pl_kz_tconfig_default(pl_kz_tconfig **out)
 {
@@ -1395,7 +1427,7 @@ done:
     return error;
 }
 
-/* ---- crds: (api/internal/accumulator/loadconfigfromcrds.go) ------------------------------------ */
+/* ---- crds: (api/internal/accumulator/loadconfigfromcrds.go) ---------------------------------- */
 
 /* OpenAPI extension lookup: go-openapi lower-cases extension keys; only string values count */
 static const char *ext_str(const json_t *prop, const char *key)
@@ -1506,7 +1538,8 @@ int pl_kz_tconfig_merge_crd(pl_kz_tconfig *tc, const json_t *crd)
     int error = 0;
 
     if (!json_is_object(crd))
-        return pl_error_set(PL_EINVALID, "crds: expected a map of type names to open API definitions");
+        return pl_error_set(PL_EINVALID,
+                            "crds: expected a map of type names to open API definitions");
     if (!(in = pl_calloc(1, sizeof(*in))))
         return pl_error_set(PL_ENOMEM, "out of memory");
     json_object_foreach((json_t *)crd, type_name, def) {

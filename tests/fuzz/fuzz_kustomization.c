@@ -127,8 +127,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         }
     }
-    if (write_file("kustomization.yaml", data, klen) < 0 ||
-        write_file("extra.yaml", split ? split : (const uint8_t *)"", split ? size - (size_t)(split - data) : 0) < 0)
+    if (write_file("kustomization.yaml", data, klen) < 0)
+        abort();
+    if (!split)
+        split = data + size; /* no extra part: an empty extra.yaml */
+    if (write_file("extra.yaml", split, size - (size_t)(split - data)) < 0)
         abort();
     if (pl_fs_dir_new(&fs) < 0)
         abort();

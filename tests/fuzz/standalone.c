@@ -69,9 +69,11 @@ int main(int argc, char **argv)
                     continue;
                 if (n == cap) {
                     cap = cap ? cap * 2 : 32;
-                    names = realloc(names, cap * sizeof(*names));
+                    names = pl_realloc(names, cap * sizeof(*names));
+                    if (!names)
+                        return 1;
                 }
-                names[n++] = strdup(e->d_name);
+                names[n++] = pl_strdup(e->d_name);
             }
             if (d)
                 closedir(d);
@@ -82,9 +84,9 @@ int main(int argc, char **argv)
                 snprintf(path, sizeof(path), "%s/%s", argv[a], names[i]);
                 failed |= run_file(path) < 0;
                 count++;
-                free(names[i]);
+                pl_free(names[i]);
             }
-            free(names);
+            pl_free(names);
         } else {
             failed |= run_file(argv[a]) < 0;
             count++;

@@ -497,6 +497,16 @@ static void test_kz_tconfig__merge(void **state)
         if (!strcmp(tc->nameref[i].kind, "Secret"))
             assert_string_equal(tc->nameref[i].referrers.v[tc->nameref[i].referrers.n - 1].path,
                                 "spec/secret");
+    /* merging a whole config (TransformerConfig.Merge) */
+    {
+        pl_kz_tconfig *d = NULL;
+        assert_int_equal(pl_kz_tconfig_default(&d), 0);
+        assert_int_equal(pl_kz_tconfig_merge(d, tc), 0);
+        assert_int_equal(d->name_prefix.n, 2);
+        assert_int_equal(d->labels.n, 1);
+        assert_int_equal(d->nnameref, n + 1);
+        pl_kz_tconfig_free(d);
+    }
     /* the same spec with another create flag conflicts */
     cfg = parse1("commonLabels:\n- path: spec/selector\n  kind: Service\n  version: v1\n");
     assert_int_equal(pl_kz_tconfig_merge_json(tc, cfg), PL_EINVALID);

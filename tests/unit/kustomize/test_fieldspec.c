@@ -231,6 +231,41 @@ static void test_kz_fieldspec__fslist_add_and_json(void **state)
     pl_kz_fslist_dispose(&l);
 }
 
+static void test_kz_fieldspec__prepared_list(void **state)
+{
+    json_t *o = parse1("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\n"
+                       "  annotations:\n    a/b: v\n");
+    json_t *specs = parse1("- path: metadata/name\n- path: metadata/annotations/a\\/b\n"
+                           "- path: spec/x\n  create: true\n  kind: Service\n"
+                           "- path: spec/y[]\n  create: true\n");
+    pl_kz_fslist l;
+    pl_kz_fsprep *p = NULL;
+    pl_kz_objgvk g;
+    counter c = {0};
+    (void)state;
+    memset(&l, 0, sizeof(l));
+    assert_int_equal(pl_kz_fslist_add_json(&l, specs), 0);
+    assert_int_equal(pl_kz_fsprep_new(&p, &l), 0);
+    pl_kz_objgvk_of(&g, o);
+    assert_string_equal(g.kind, "Deployment");
+    assert_int_equal(g.glen, 4);
+    assert_string_equal(g.version, "v1");
+    for (size_t i = 0; i < l.n; i++)
+        if (pl_kz_fieldspec_matches_gvk(&l.v[i], &g))
+            assert_int_equal(pl_kz_fsprep_walk(p, i, o, l.v[i].create, mark, &c), 0);
+    assert_int_equal(c.calls, 2);
+    /* spec/y[] created spec (an intermediate map) but not the list */
+    assert_yaml(o, "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  annotations:\n"
+                   "    a/b: v!\n  name: d!\nspec: {}\n");
+    /* create is the caller's choice: kustomize's image filter ignores it */
+    assert_int_equal(pl_kz_fsprep_walk(p, 2, o, 0, mark, &c), 0);
+    assert_int_equal(c.calls, 2);
+    pl_kz_fsprep_free(p);
+    pl_kz_fslist_dispose(&l);
+    json_decref(specs);
+    json_decref(o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -243,6 +278,7 @@ int main(void)
         cmocka_unit_test(test_kz_fieldspec__gvk_matching),
         cmocka_unit_test(test_kz_fieldspec__nested_lists_and_kind_filter),
         cmocka_unit_test(test_kz_fieldspec__fslist_add_and_json),
+        cmocka_unit_test(test_kz_fieldspec__prepared_list),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -438,7 +438,8 @@ static void test_kz_patch__json6902_transformer(void **state)
 
     cfg = yaml1("target: {name: myDeploy}\njsonOp: '\"a string\"'\n");
     assert_int_equal(pl_kz_t_patch_json6902(NULL, &m, cfg), PL_EINVALID);
-    assert_contains(pl_error_last()->message, "cannot unmarshal string into Go value of type jsonpatch");
+    assert_contains(pl_error_last()->message,
+                    "cannot unmarshal string into Go value of type jsonpatch");
     json_decref(cfg);
 
     cfg = yaml1("target: {name: myDeploy}\n");
@@ -475,6 +476,60 @@ static void test_kz_patch__sm_errors(void **state)
     pl_kz_resmap_dispose(&m);
 }
 
+static void test_kz_patch__sm_semantics(void **state)
+{
+    pl_kz_resmap m;
+    json_t *cfg;
+
+    (void)state;
+    resmap_from(&m, deployments);
+    /* with a target: the patch's name and kind are ignored, the namespace never changes */
+    cfg = yaml1("target: {name: myDeploy}\n"
+                "patch: |\n  apiVersion: apps/v1\n  kind: StatefulSet\n"
+                "  metadata: {name: other, namespace: elsewhere}\n  spec: {replica: 77}\n");
+    assert_int_equal(pl_kz_t_patch(NULL, &m, cfg), 0);
+    assert_json_eq(m.v[2]->obj, "apiVersion: apps/v1\nkind: MyKind\nmetadata:\n  name: myDeploy\n"
+                                "spec: {replica: 77}\n");
+    assert_int_equal(json_integer_value(pl_json_path(m.v[0]->obj, "spec", "replica", NULL)), 77);
+    assert_string_equal(pl_json_str(m.v[0]->obj, "kind", NULL), "Deployment");
+    assert_null(pl_json_path(m.v[0]->obj, "metadata", "annotations", NULL));
+    json_decref(cfg);
+
+    /* allowed name change: previous id recorded, then found by it without a target */
+    cfg = yaml1("target: {kind: MyKind}\noptions: {allowNameChange: true}\n"
+                "patch: |\n  apiVersion: apps/v1\n  kind: MyKind\n  metadata: {name: renamed}\n");
+    assert_int_equal(pl_kz_t_patch(NULL, &m, cfg), 0);
+    assert_string_equal(pl_kz_res_name(m.v[2]), "renamed");
+    assert_string_equal(pl_kz_res_annotation(m.v[2], PL_KZ_ANN_PREV_NAMES), "myDeploy");
+    json_decref(cfg);
+    cfg = yaml1("patch: |\n  apiVersion: apps/v1\n  kind: MyKind\n  metadata: {name: myDeploy}\n"
+                "  spec: {found: byPreviousName}\n");
+    assert_int_equal(pl_kz_t_patch(NULL, &m, cfg), 0);
+    assert_string_equal(pl_json_str(m.v[2]->obj, "spec", "found", NULL), "byPreviousName");
+    assert_string_equal(pl_kz_res_name(m.v[2]), "renamed");
+    json_decref(cfg);
+
+    /* renaming two resources to one id is refused */
+    cfg = yaml1("target: {kind: Deployment}\noptions: {allowNameChange: true}\n"
+                "patch: |\n  apiVersion: apps/v1\n  kind: Deployment\n  metadata: {name: same}\n");
+    assert_int_equal(pl_kz_t_patch(NULL, &m, cfg), PL_EINVALID);
+    assert_contains(pl_error_last()->message,
+                    "may not add resource with an already registered id: "
+                    "Deployment.v1.apps/same.[noNs]");
+    json_decref(cfg);
+    pl_kz_resmap_dispose(&m);
+
+    /* $patch: delete drops the resource (inline patchesStrategicMerge entry) */
+    resmap_from(&m, deployments);
+    cfg = yaml1("paths:\n- |\n  apiVersion: apps/v1\n  kind: Deployment\n"
+                "  metadata: {name: yourDeploy}\n  $patch: delete\n");
+    assert_int_equal(pl_kz_t_patch_sm(NULL, &m, cfg), 0);
+    assert_int_equal(m.n, 2);
+    assert_string_equal(pl_kz_res_kind(m.v[1]), "MyKind");
+    json_decref(cfg);
+    pl_kz_resmap_dispose(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -488,6 +543,7 @@ int main(void)
         cmocka_unit_test(test_kz_patch__multi_document_json_uses_first),
         cmocka_unit_test(test_kz_patch__json6902_transformer),
         cmocka_unit_test(test_kz_patch__sm_errors),
+        cmocka_unit_test(test_kz_patch__sm_semantics),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
