@@ -26,6 +26,9 @@ void pl_cli_print_error(void)
     fputc('\n', stderr);
 }
 
+/* Objects of a successful render, kept reachable until exit (see pl_cli_render). */
+json_t *pl_cli__kept_objects;
+
 static int usage_error(const char *msg)
 {
     fprintf(stderr, "plumb: error: %s\nusage: plumb render PATH [-o FILE] [--reorder none|legacy] "
@@ -136,10 +139,8 @@ int pl_cli_render(int argc, char **argv)
      * frees everything, for leak checks of the objects themselves.
      */
     if (!getenv("PLUMB_FREE_ON_EXIT")) {
-        static json_t *kept;
-        kept = objs;
+        pl_cli__kept_objects = objs;
         objs = NULL;
-        (void)kept;
     }
 done:
     if (error < 0)
