@@ -58,6 +58,7 @@ typedef struct build {
     const char *top_dir;
     cache_ent *cache;
     size_t ncache, cache_cap;
+    json_t *uses; /* owned: real path -> how many more times the build will pull it in */
     unsigned openapi_changes; /* a custom schema seen: results depend on build order */
     int openapi_set;          /* some kustomization chose the schema (path or version) */
     int builtin_schema_used;  /* kustomize has loaded its builtin schema by now */
@@ -140,6 +141,33 @@ static void cache_put(build *b, const char *dir, const accum *ra)
     b->cache[b->ncache].dir = pl_strdup(dir);
     b->cache[b->ncache].ra = copy;
     b->ncache++;
+}
+
+/* Move the cached result out (its last use): no copy needed. */
+static int cache_take(build *b, const char *dir, accum *out)
+{
+    for (size_t i = 0; i < b->ncache; i++) {
+        if (!strcmp(b->cache[i].dir, dir)) {
+            *out = *b->cache[i].ra;
+            pl_free(b->cache[i].ra);
+            pl_free(b->cache[i].dir);
+            b->cache[i] = b->cache[--b->ncache];
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Remaining uses of a directory after this one (from the prescan; unknown dirs: none). */
+static long use_once(build *b, const char *dir)
+{
+    json_t *n = json_object_get(b->uses, dir);
+    long left;
+    if (!json_is_integer(n))
+        return 0;
+    left = (long)json_integer_value(n) - 1;
+    json_integer_set(n, left);
+    return left;
 }
 
 static void cache_free(build *b)
@@ -765,11 +793,13 @@ static int accumulate_dir(build *b, const pl_kz_ctx *ctx, accum *ra, const char 
         /* components run directly on the parent's accumulator */
         error = build_dir(b, ra, real, 1, sub_origin, NULL);
     } else {
-        const accum *hit = ctx->track_origin || b->openapi_changes
-                               ? NULL
-                               : cache_get(b, real);
+        int cacheable = !ctx->track_origin && !b->openapi_changes;
+        long left = use_once(b, real);
+        const accum *hit = cacheable ? cache_get(b, real) : NULL;
         have_sub = 1;
-        if (hit) {
+        if (hit && left <= 0) {
+            cache_take(b, real, &sub); /* last use: take the cached result itself */
+        } else if (hit) {
             if ((error = accum_copy(&sub, hit)) < 0)
                 goto done;
         } else {
@@ -778,7 +808,8 @@ static int accumulate_dir(build *b, const pl_kz_ctx *ctx, accum *ra, const char 
                 goto done;
             if ((error = build_dir(b, &sub, real, 0, sub_origin, NULL)) < 0)
                 goto done;
-            if (oa == b->openapi_changes && !ctx->track_origin)
+            /* keep a copy only for directories the build will pull in again */
+            if (left > 0 && oa == b->openapi_changes && !ctx->track_origin)
                 cache_put(b, real, &sub);
         }
         error = merge_accum(ra, &sub);
@@ -1373,6 +1404,45 @@ done:
     return error;
 }
 
+/*
+ * Count how often each kustomization directory is pulled in as a resource, following each
+ * directory once. Errors are ignored here: the build itself reports them.
+ */
+static void prescan(build *b, const char *dir, int depth)
+{
+    json_t *k = NULL;
+    char *kfile = NULL;
+    static const char *const fields[] = {"resources", "bases"};
+
+    if (depth > MAX_DEPTH || load_kustomization(b, dir, &k, &kfile) < 0) {
+        pl_error_clear();
+        return;
+    }
+    for (int f = 0; f < 2; f++) {
+        size_t i;
+        json_t *e;
+        json_array_foreach(json_object_get(k, fields[f]), i, e) {
+            char *path = pl_path_join(dir, json_string_value(e)), *real = NULL;
+            json_t *n;
+            if (path && pl_fs_kind_of(b->fs, path) == PL_FS_DIR &&
+                pl_fs_realpath(b->fs, path, &real) == 0) {
+                n = json_object_get(b->uses, real);
+                if (n) {
+                    json_integer_set(n, json_integer_value(n) + 1);
+                } else {
+                    json_object_set_new(b->uses, real, json_integer(1));
+                    prescan(b, real, depth + 1);
+                }
+            }
+            pl_free(path);
+            pl_free(real);
+        }
+    }
+    pl_error_clear();
+    json_decref(k);
+    pl_free(kfile);
+}
+
 /* ---- output cleanup ------------------------------------------------------------------------------ */
 
 static int strip_annotations(pl_kz_resmap *m, int keep_origin, int keep_transformer)
@@ -1427,6 +1497,8 @@ int pl_kustomize_build(json_t **out, pl_fs *fs, const char *dir, const pl_render
     if ((error = pl_kz_tconfig_default(&b.tc_default)) < 0 ||
         (error = accum_init(&ra, b.tc_default)) < 0)
         goto done;
+    b.uses = json_object();
+    prescan(&b, dir, 0);
     {
         json_t *origin = json_string("");
         error = build_dir(&b, &ra, dir, 0, origin, &sort_options);
@@ -1499,6 +1571,7 @@ done:
     json_decref(b.openapi);
     json_decref(b.build_metadata);
     pl_kz_tconfig_free(b.tc_default);
+    json_decref(b.uses);
     cache_free(&b);
     accum_dispose(&ra);
     return error;
