@@ -15,6 +15,7 @@
  * What it does not do: any transformation itself (kz_builtins.c and friends), fetching
  * remote bases (the host's fetch_remote callback), printing.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,43 +250,62 @@ static int append_checked(pl_kz_resmap *m, pl_kz_res *r)
     return pl_kz_resmap_append(m, r);
 }
 
-/* Identity key for conflict checks: namespaces "" and "default" are the same. Owned text in b. */
-static void id_key(pl_buf *b, const pl_kz_res *r)
+/* FNV-1a over the parts of a resource id; "" and "default" namespaces hash alike. */
+static uint64_t id_hash(const pl_kz_res *r)
 {
+    const char *parts[4];
+    uint64_t h = 1469598103934665603ULL;
     const char *ns = pl_kz_res_namespace(r);
-    /* apiVersion holds group and version; '|' cannot appear in any part */
-    pl_buf_clear(b);
-    pl_buf_puts(b, pl_kz_res_api_version(r));
-    pl_buf_putc(b, '|');
-    pl_buf_puts(b, pl_kz_res_kind(r));
-    pl_buf_putc(b, '|');
-    pl_buf_puts(b, *ns ? ns : "default");
-    pl_buf_putc(b, '|');
-    pl_buf_puts(b, pl_kz_res_name(r));
+
+    parts[0] = pl_kz_res_api_version(r);
+    parts[1] = pl_kz_res_kind(r);
+    parts[2] = *ns ? ns : "default";
+    parts[3] = pl_kz_res_name(r);
+    for (int i = 0; i < 4; i++) {
+        for (const unsigned char *p = (const unsigned char *)parts[i]; *p; p++) {
+            h ^= *p;
+            h *= 1099511628211ULL;
+        }
+        h ^= 0xff; /* part separator */
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+/* Insert into an open-addressing set of resources; 1 if an equal id is already there. */
+static int idset_insert(pl_kz_res **slots, size_t mask, pl_kz_res *r)
+{
+    size_t i = (size_t)id_hash(r) & mask;
+    while (slots[i]) {
+        if (same_id(slots[i], r))
+            return 1;
+        i = (i + 1) & mask;
+    }
+    slots[i] = r;
+    return 0;
 }
 
 /*
- * Append every resource of src to dst with the id-conflict check, using a hash of dst's ids
- * so that accumulating many bases stays linear. src is left empty.
+ * Append every resource of src to dst with the id-conflict check (resWrangler.Append),
+ * using a hash set of ids so that accumulating many bases stays linear. src is left empty.
  */
 static int append_all(pl_kz_resmap *dst, pl_kz_resmap *src)
 {
     int error = 0;
-    size_t i;
-    json_t *seen = json_object();
-    pl_buf key = PL_BUF_INIT;
+    size_t i, size = 16, mask;
+    pl_kz_res **slots;
 
-    if (!seen)
+    while (size < 2 * (dst->n + src->n))
+        size *= 2;
+    mask = size - 1;
+    if (!(slots = pl_calloc(size, sizeof(*slots))))
         return pl_error_set(PL_ENOMEM, "out of memory");
-    for (i = 0; i < dst->n; i++) {
-        id_key(&key, dst->v[i]);
-        json_object_set_new(seen, key.ptr, json_null());
-    }
+    for (i = 0; i < dst->n; i++)
+        idset_insert(slots, mask, dst->v[i]);
     for (i = 0; i < src->n; i++) {
         pl_kz_res *r = src->v[i];
         src->v[i] = NULL;
-        id_key(&key, r);
-        if (json_object_get(seen, key.ptr)) {
+        if (idset_insert(slots, mask, r)) {
             pl_buf b = PL_BUF_INIT;
             format_id(&b, r);
             error = pl_error_set(PL_EINVALID,
@@ -296,14 +316,12 @@ static int append_all(pl_kz_resmap *dst, pl_kz_resmap *src)
             i++;
             break;
         }
-        json_object_set_new(seen, key.ptr, json_null());
         if ((error = pl_kz_resmap_append(dst, r)) < 0) {
             i++;
             break;
         }
     }
-    json_decref(seen);
-    pl_buf_dispose(&key);
+    pl_free(slots);
     for (; i < src->n; i++)
         pl_kz_res_free(src->v[i]);
     src->n = 0;
