@@ -1023,6 +1023,9 @@ static int replica_match(const pl_kz_res *r, const char *name, const pl_kz_field
     pl_buf nb = PL_BUF_INIT, kb = PL_BUF_INIT;
     int match = 0;
 
+    /* cheap rejection first: the name must appear among the current or previous names */
+    if (strcmp(pl_kz_res_name(r), name) && (!names || !strstr(names, name)))
+        return 0;
     for (size_t i = 0; i < n && !match; i++) {
         csv_item(&nb, names, i);
         if (!csv_item(&kb, kinds, i)) {
