@@ -889,7 +889,17 @@ static int update_image(json_t **slot, const char *path, void *payload)
     return 0;
 }
 
-/* LegacyFilter: any list under a "containers"/"initContainers" key, at any depth */
+/* "containers" or "initContainers" (first byte tested inline: most keys differ there) */
+static int is_containers_key(const char *k)
+{
+    return (k[0] == 'c' && strcmp(k, "containers") == 0) ||
+           (k[0] == 'i' && strcmp(k, "initContainers") == 0);
+}
+
+/*
+ * LegacyFilter: any list under a "containers"/"initContainers" key, at any depth. This visits
+ * every node of every resource, so scalars are skipped without a call (they hold nothing).
+ */
 static int legacy_images(json_t *node, image_cb *p)
 {
     const char *k;
@@ -899,7 +909,7 @@ static int legacy_images(json_t *node, image_cb *p)
 
     if (json_is_array(node)) {
         json_array_foreach(node, i, e) {
-            if ((error = legacy_images(e, p)) < 0)
+            if ((json_is_object(e) || json_is_array(e)) && (error = legacy_images(e, p)) < 0)
                 return error;
         }
         return 0;
@@ -907,11 +917,11 @@ static int legacy_images(json_t *node, image_cb *p)
     if (!json_is_object(node))
         return 0;
     json_object_foreach(node, k, v) {
+        if (!json_is_object(v) && !json_is_array(v))
+            continue;
         if ((error = legacy_images(v, p)) < 0)
             return error;
-        if (strcmp(k, "containers") && strcmp(k, "initContainers"))
-            continue;
-        if (!json_is_array(v))
+        if (!json_is_array(v) || !is_containers_key(k))
             continue;
         json_array_foreach(v, i, e) {
             json_t *img = json_object_get(e, "image");
@@ -1016,16 +1026,20 @@ static int set_replicas(json_t **slot, const char *path, void *payload)
 /* GetMatchingResourcesByAnyId: the current id or any previous one has the name and gvk */
 static int replica_match(const pl_kz_res *r, const char *name, const pl_kz_fieldspec *fs)
 {
-    gvref gv = resid_gv(pl_kz_res_api_version(r));
     const char *names = pl_kz_res_annotation(r, PL_KZ_ANN_PREV_NAMES);
-    const char *kinds = pl_kz_res_annotation(r, PL_KZ_ANN_PREV_KINDS);
-    size_t n = csv_count(names);
+    const char *kinds;
+    gvref gv;
+    size_t n;
     pl_buf nb = PL_BUF_INIT, kb = PL_BUF_INIT;
     int match = 0;
 
-    /* cheap rejection first: the name must appear among the current or previous names */
+    /* cheap rejection first (runs for every resource and field spec): the name must appear
+     * among the current or previous names */
     if (strcmp(pl_kz_res_name(r), name) && (!names || !strstr(names, name)))
         return 0;
+    gv = resid_gv(pl_kz_res_api_version(r));
+    kinds = pl_kz_res_annotation(r, PL_KZ_ANN_PREV_KINDS);
+    n = csv_count(names);
     for (size_t i = 0; i < n && !match; i++) {
         csv_item(&nb, names, i);
         if (!csv_item(&kb, kinds, i)) {

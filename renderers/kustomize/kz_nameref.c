@@ -148,6 +148,8 @@ typedef struct fixer {
     const pl_kz_nameref *target;
     const pl_kz_fieldspec *spec;
     int is_roleref;
+    /* referrer paths split once per nameReference entry (lazily), not once per resource */
+    pl_kz_fsprep **prep; /* owned, tc->nnameref slots */
 } fixer;
 
 /* ---- small helpers -------------------------------------------------------------------------- */
@@ -694,11 +696,18 @@ static int record_referral(fixer *f, size_t j)
     pl_kz_res *referral = f->info[j].r, *referrer = f->info[f->ref].r;
 
     if (!f->ref_id) {
-        f->ref_id = json_pack("{s:s,s:s,s:s,s:s}", "apiVersion", pl_kz_res_api_version(referrer),
-                              "kind", pl_kz_res_kind(referrer), "name", pl_kz_res_name(referrer),
-                              "namespace", pl_kz_res_namespace(referrer));
-        if (!f->ref_id)
+        /* built by hand: json_pack parses its format string on every call */
+        json_t *id = json_object();
+        if (!id || json_object_set_new_nocheck(id, "apiVersion",
+                                               json_string(pl_kz_res_api_version(referrer))) < 0 ||
+            json_object_set_new_nocheck(id, "kind", json_string(pl_kz_res_kind(referrer))) < 0 ||
+            json_object_set_new_nocheck(id, "name", json_string(pl_kz_res_name(referrer))) < 0 ||
+            json_object_set_new_nocheck(id, "namespace",
+                                        json_string(pl_kz_res_namespace(referrer))) < 0) {
+            json_decref(id);
             return oom();
+        }
+        f->ref_id = id;
     }
     if (!referral->ref_by && !(referral->ref_by = json_array()))
         return oom();
@@ -846,15 +855,17 @@ static int fix_referrer(fixer *f, size_t i)
         const pl_kz_nameref *nr = &f->tc->nameref[ri->filters[k].t];
         const pl_kz_fieldspec *fs = &nr->referrers.v[ri->filters[k].s];
         size_t len = fs->path ? strlen(fs->path) : 0;
-        pl_kz_fieldspec walk;
-        /* the referrer was selected by its original gvk: walk whatever its gvk is now */
-        memset(&walk, 0, sizeof(walk));
-        walk.path = fs->path;
-        walk.create = fs->create;
+        pl_kz_fsprep **prep = &f->prep[ri->filters[k].t];
+
+        if (!*prep && (error = pl_kz_fsprep_new(prep, &nr->referrers)) < 0)
+            goto done;
         f->target = nr;
         f->spec = fs;
         f->is_roleref = len >= 12 && !strcmp(fs->path + len - 12, "roleRef/name");
-        if ((error = pl_kz_fieldspec_apply(ri->r->obj, &walk, set_value, f)) < 0)
+        /* the referrer was selected by its original gvk: walk whatever its gvk is now
+         * (fsprep_walk does no gvk check) */
+        if ((error = pl_kz_fsprep_walk(*prep, ri->filters[k].s, ri->r->obj, fs->create, set_value,
+                                       f)) < 0)
             goto done;
     }
 done:
@@ -874,7 +885,8 @@ int pl_kz_nameref_fix(pl_kz_resmap *m, const pl_kz_tconfig *tc)
     memset(&f, 0, sizeof(f));
     f.m = m;
     f.tc = tc;
-    if (!(f.info = pl_calloc(m->n, sizeof(*f.info)))) {
+    if (!(f.info = pl_calloc(m->n, sizeof(*f.info))) ||
+        !(f.prep = pl_calloc(tc->nnameref, sizeof(*f.prep)))) {
         error = oom();
         goto done;
     }
@@ -887,6 +899,9 @@ int pl_kz_nameref_fix(pl_kz_resmap *m, const pl_kz_tconfig *tc)
         if ((error = fix_referrer(&f, i)) < 0)
             goto done;
 done:
+    for (size_t t = 0; f.prep && t < tc->nnameref; t++)
+        pl_kz_fsprep_free(f.prep[t]);
+    pl_free(f.prep);
     pl_free(f.info);
     pl_free(f.by_name);
     pl_free(f.by_orgns);

@@ -760,9 +760,16 @@ static int org_ns_matches(const pl_kz_selector *sel, const pl_kz_res *r, const r
 int pl_kz_selector_matches(const pl_kz_selector *sel, const pl_kz_res *r)
 {
     res_id cur;
-    /* the original id is the first previous one (kustomize Resource.OrgId) */
-    int has_org = pl_kz_res_annotation(r, PL_KZ_ANN_PREV_NAMES) != NULL;
+    int has_org;
 
+    /*
+     * The result is the conjunction of side-effect-free tests, so the cheapest one goes first:
+     * most selectors name a kind, and most resources are rejected by it.
+     */
+    if (sel->re[RE_KIND] && !re_match(sel, RE_KIND, pl_kz_res_kind(r)))
+        return 0;
+    /* the original id is the first previous one (kustomize Resource.OrgId) */
+    has_org = pl_kz_res_annotation(r, PL_KZ_ANN_PREV_NAMES) != NULL;
     res_id_of_obj(&cur, r->obj);
     if (sel->re[RE_NAMESPACE] &&
         !re_match(sel, RE_NAMESPACE, effective_ns(cur.api_version, cur.kind, cur.ns)) &&

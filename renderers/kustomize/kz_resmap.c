@@ -17,16 +17,70 @@ pl_kz_res *pl_kz_res_new_take(json_t *obj)
     return r;
 }
 
+/*
+ * jansson's json_deep_copy keeps a hashtable of the objects on the current path (keyed by
+ * snprintf("%p")) to detect reference loops, which costs a few thousand instructions per
+ * object. Resource trees come from the YAML reader and cannot contain loops, so a plain
+ * recursive copy is enough; it keeps the order of object keys like json_deep_copy does.
+ */
+json_t *pl_kz_json_copy(const json_t *v)
+{
+    json_t *out = NULL;
+
+    if (!v)
+        return NULL;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        void *it;
+
+        if (!(out = json_object()))
+            return NULL;
+        for (it = json_object_iter((json_t *)v); it; it = json_object_iter_next((json_t *)v, it)) {
+            json_t *c = pl_kz_json_copy(json_object_iter_value(it));
+
+            if (!c || json_object_setn_new_nocheck(out, json_object_iter_key(it),
+                                                   json_object_iter_key_len(it), c) < 0) {
+                json_decref(out);
+                return NULL;
+            }
+        }
+        return out;
+    }
+    case JSON_ARRAY: {
+        size_t i, n = json_array_size(v);
+
+        if (!(out = json_array()))
+            return NULL;
+        for (i = 0; i < n; i++) {
+            if (json_array_append_new(out, pl_kz_json_copy(json_array_get(v, i))) < 0) {
+                json_decref(out);
+                return NULL;
+            }
+        }
+        return out;
+    }
+    case JSON_STRING:
+        return json_stringn_nocheck(json_string_value(v), json_string_length(v));
+    case JSON_INTEGER:
+        return json_integer(json_integer_value(v));
+    case JSON_REAL:
+        return json_real(json_real_value(v));
+    default:
+        /* true, false and null are shared singletons */
+        return json_incref((json_t *)v);
+    }
+}
+
 pl_kz_res *pl_kz_res_copy(const pl_kz_res *src)
 {
     pl_kz_res *r = pl_calloc(1, sizeof(*r));
     if (!r)
         return NULL;
     *r = *src;
-    r->obj = json_deep_copy(src->obj);
-    r->ref_by = src->ref_by ? json_deep_copy(src->ref_by) : NULL;
-    r->ref_var_names = src->ref_var_names ? json_deep_copy(src->ref_var_names) : NULL;
-    r->origin = src->origin ? json_deep_copy(src->origin) : NULL;
+    r->obj = pl_kz_json_copy(src->obj);
+    r->ref_by = src->ref_by ? pl_kz_json_copy(src->ref_by) : NULL;
+    r->ref_var_names = src->ref_var_names ? pl_kz_json_copy(src->ref_var_names) : NULL;
+    r->origin = src->origin ? pl_kz_json_copy(src->origin) : NULL;
     if (!r->obj) {
         pl_kz_res_free(r);
         return NULL;
@@ -94,30 +148,31 @@ int pl_kz_resmap_copy(pl_kz_resmap *out, const pl_kz_resmap *src)
     return 0;
 }
 
-static const char *str_or_empty(const json_t *o, const char *a, const char *b)
+/* These accessors run hundreds of thousands of times per build: plain lookups, no varargs. */
+static const char *str_or_empty(const json_t *v)
 {
-    const char *s = b ? pl_json_str(o, a, b, NULL) : pl_json_str(o, a, NULL);
+    const char *s = json_is_string(v) ? json_string_value(v) : NULL;
     return s ? s : "";
 }
 
 const char *pl_kz_res_kind(const pl_kz_res *r)
 {
-    return str_or_empty(r->obj, "kind", NULL);
+    return str_or_empty(json_object_get(r->obj, "kind"));
 }
 
 const char *pl_kz_res_name(const pl_kz_res *r)
 {
-    return str_or_empty(r->obj, "metadata", "name");
+    return str_or_empty(json_object_get(json_object_get(r->obj, "metadata"), "name"));
 }
 
 const char *pl_kz_res_namespace(const pl_kz_res *r)
 {
-    return str_or_empty(r->obj, "metadata", "namespace");
+    return str_or_empty(json_object_get(json_object_get(r->obj, "metadata"), "namespace"));
 }
 
 const char *pl_kz_res_api_version(const pl_kz_res *r)
 {
-    return str_or_empty(r->obj, "apiVersion", NULL);
+    return str_or_empty(json_object_get(r->obj, "apiVersion"));
 }
 
 void pl_kz_res_group(const pl_kz_res *r, char *buf, size_t bufsz)
@@ -133,7 +188,9 @@ void pl_kz_res_group(const pl_kz_res *r, char *buf, size_t bufsz)
 
 const char *pl_kz_res_annotation(const pl_kz_res *r, const char *key)
 {
-    return pl_json_str(r->obj, "metadata", "annotations", key, NULL);
+    const json_t *v =
+        json_object_get(json_object_get(json_object_get(r->obj, "metadata"), "annotations"), key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
 int pl_kz_res_set_annotation(pl_kz_res *r, const char *key, const char *value)
@@ -157,29 +214,50 @@ int pl_kz_res_set_annotation(pl_kz_res *r, const char *key, const char *value)
     return 0;
 }
 
-/* append ",value" (or "value") to a comma-separated build annotation */
-static int append_list_annotation(pl_kz_res *r, const char *key, const char *value)
+/*
+ * Append ",value" (or "value") to a comma-separated build annotation of `ann`. This runs for
+ * every resource on every rename, so it avoids printf and the UTF-8 re-validation of jansson:
+ * both parts are already valid JSON strings (or C literals) and the key is one of our constants.
+ */
+static int append_list_annotation(json_t *ann, const char *key, const char *value)
 {
-    const char *cur = pl_kz_res_annotation(r, key);
-    pl_buf b = PL_BUF_INIT;
-    int error;
+    /* one hash lookup for both reading and replacing the value */
+    void *it = json_object_iter_at(ann, key);
+    const json_t *cur = it ? json_object_iter_value(it) : NULL;
+    const char *cs = json_is_string(cur) ? json_string_value(cur) : NULL;
+    size_t cl = cs ? json_string_length(cur) : 0, vl = strlen(value);
+    char stack[256], *p = stack;
+    json_t *s;
 
-    if (cur && *cur)
-        pl_buf_printf(&b, "%s,%s", cur, value);
-    else
-        pl_buf_puts(&b, value);
-    error = pl_kz_res_set_annotation(r, key, b.ptr ? b.ptr : "");
-    pl_buf_dispose(&b);
-    return error;
+    if (cl + vl + 1 > sizeof(stack) && !(p = pl_malloc(cl + vl + 1)))
+        return pl_error_set(PL_ENOMEM, "out of memory");
+    if (cl) {
+        memcpy(p, cs, cl);
+        p[cl++] = ',';
+    }
+    memcpy(p + cl, value, vl);
+    s = json_stringn_nocheck(p, cl + vl);
+    if (p != stack)
+        pl_free(p);
+    if (!s || (it ? json_object_iter_set_new(ann, it, s) : json_object_set_new_nocheck(ann, key, s)) < 0)
+        return pl_error_set(PL_ENOMEM, "out of memory");
+    return 0;
 }
 
 int pl_kz_res_store_previous_id(pl_kz_res *r)
 {
+    json_t *md = json_object_get(r->obj, "metadata");
+    const char *name = json_string_value(json_object_get(md, "name"));
+    const char *ns = json_string_value(json_object_get(md, "namespace"));
+    json_t *ann;
     int error;
-    if ((error = append_list_annotation(r, PL_KZ_ANN_PREV_NAMES, pl_kz_res_name(r))) < 0 ||
-        (error = append_list_annotation(r, PL_KZ_ANN_PREV_KINDS, pl_kz_res_kind(r))) < 0 ||
-        (error = append_list_annotation(r, PL_KZ_ANN_PREV_NAMESPACES,
-                                        *pl_kz_res_namespace(r) ? pl_kz_res_namespace(r) : "default")) < 0)
+
+    if (!(ann = pl_json_mkpath(r->obj, "metadata", "annotations", NULL)))
+        return pl_error_set(PL_EINVALID, "metadata.annotations is not a map");
+    if ((error = append_list_annotation(ann, PL_KZ_ANN_PREV_NAMES, name ? name : "")) < 0 ||
+        (error = append_list_annotation(ann, PL_KZ_ANN_PREV_KINDS, pl_kz_res_kind(r))) < 0 ||
+        (error = append_list_annotation(ann, PL_KZ_ANN_PREV_NAMESPACES,
+                                        ns && *ns ? ns : "default")) < 0)
         return error;
     return 0;
 }

@@ -1186,19 +1186,29 @@ static int field_set(json_t *d, const char *key, json_t *val, int keep)
     return 0;
 }
 
-static int key_cmp(const void *a, const void *b)
+/* A field to visit: its key and its values in the destination and the patch (borrowed). */
+typedef struct mfield {
+    const char *key;
+    json_t *dv, *ov;
+} mfield;
+
+static int mfield_cmp(const void *a, const void *b)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    return strcmp(((const mfield *)a)->key, ((const mfield *)b)->key);
 }
 
-/* walkMap + Merger.VisitMap. */
+/*
+ * walkMap + Merger.VisitMap. The values are captured while listing the keys: visiting a field
+ * only changes that field of d, so they stay valid and no hash lookup is needed per field
+ * (most of the target is not mentioned by the patch, and is visited with ov == NULL).
+ */
 static int walk_map(json_t **out, int *keep, const wctx *w, const sch *s, const pathseg *at,
                     json_t *dest, json_t *origin)
 {
-    const char *stack_keys[32];
-    const char **keys = stack_keys;
+    mfield stack_fields[32];
+    mfield *fields = stack_fields;
     json_t *d;
-    size_t nkeys = 0, cap = 32, i;
+    size_t nf = 0, cap = 32, i;
     int dir, error = 0;
 
     if (missing_or_null(dest)) {
@@ -1227,52 +1237,62 @@ static int walk_map(json_t **out, int *keep, const wctx *w, const sch *s, const 
         return 0;
 
     if (json_is_object(d)) {
-        const json_t *srcs[2];
+        json_t *srcs[2];
+        json_t *po = json_is_object(origin) ? origin : NULL;
         int k;
 
         srcs[0] = d;
-        srcs[1] = json_is_object(origin) && origin != d ? origin : NULL;
+        srcs[1] = po && po != d ? po : NULL;
         for (k = 0; k < 2; k++) {
             const char *key;
             json_t *v;
 
             if (!srcs[k])
                 continue;
-            json_object_foreach((json_t *)srcs[k], key, v) {
-                (void)v;
+            json_object_foreach(srcs[k], key, v) {
+                mfield *f;
+
                 if (k == 1 && json_object_get(d, key))
                     continue;
-                if (nkeys == cap) {
-                    const char **nk = pl_malloc(cap * 2 * sizeof(*nk));
+                if (nf == cap) {
+                    mfield *nfs = pl_malloc(cap * 2 * sizeof(*nfs));
 
-                    if (!nk) {
+                    if (!nfs) {
                         error = pl_error_set(PL_ENOMEM, "out of memory");
                         goto done;
                     }
-                    memcpy(nk, keys, nkeys * sizeof(*nk));
-                    if (keys != stack_keys)
-                        pl_free(keys);
-                    keys = nk;
+                    memcpy(nfs, fields, nf * sizeof(*nfs));
+                    if (fields != stack_fields)
+                        pl_free(fields);
+                    fields = nfs;
                     cap *= 2;
                 }
-                keys[nkeys++] = key;
+                f = &fields[nf++];
+                f->key = key;
+                if (k == 0) {
+                    f->dv = v;
+                    f->ov = po == d ? v : po ? json_object_get(po, key) : NULL;
+                } else {
+                    f->dv = NULL;
+                    f->ov = v;
+                }
             }
         }
         /* kyaml visits the fields sorted; the result does not depend on it */
-        qsort(keys, nkeys, sizeof(*keys), key_cmp);
-        for (i = 0; i < nkeys; i++) {
-            const char *key = keys[i];
+        qsort(fields, nf, sizeof(*fields), mfield_cmp);
+        for (i = 0; i < nf; i++) {
+            const mfield *f = &fields[i];
             json_t *val = NULL;
             int vkeep = 0;
             sch fs = no_schema;
-            pathseg here = {at, key};
+            pathseg here = {at, f->key};
 
             if (s->kind != SCH_NONE)
-                fs = sch_field(w, s, key);
-            error = walk(&val, &vkeep, w, &fs, &here, json_object_get(d, key),
-                         json_is_object(origin) ? json_object_get(origin, key) : NULL);
-            if (error == 0)
-                error = field_set(d, key, val, vkeep);
+                fs = sch_field(w, s, f->key);
+            error = walk(&val, &vkeep, w, &fs, &here, f->dv, f->ov);
+            /* an unchanged value (kept as is) needs no store */
+            if (error == 0 && !(val && val == f->dv && (vkeep || !json_is_null(val))))
+                error = field_set(d, f->key, val, vkeep);
             json_decref(val);
             if (error < 0)
                 goto done;
@@ -1280,8 +1300,8 @@ static int walk_map(json_t **out, int *keep, const wctx *w, const sch *s, const 
     }
     *out = json_incref(d);
 done:
-    if (keys != stack_keys)
-        pl_free(keys);
+    if (fields != stack_fields)
+        pl_free(fields);
     return error;
 }
 
@@ -1714,17 +1734,133 @@ static sch get_schema(const wctx *w, const sch *s, json_t *dest, json_t *origin)
     return *s;
 }
 
+/* ---- parts of the target the patch does not mention ---------------------------------------- */
+
+static int unchanged(const wctx *w, const sch *in, json_t *dest);
+
+/*
+ * With no patch list, merge_assoc rebuilds a list with the same elements in the same order
+ * when its elements are "plain": non-empty maps that all carry a non-empty string or integer
+ * for every merge key that any element carries, with distinct key tuples (a multi-key list is
+ * rotated through once by append_list_node, which restores the order). Anything else
+ * (duplicates, missing keys, `{}` or null elements, primitive lists) takes the full merge,
+ * which may drop, merge or reorder elements.
+ */
+static int plain_assoc(const json_t *d, const char *const *keys, size_t nk)
+{
+    char bufs[2][MAX_KEYS][32];
+    int used[MAX_KEYS];
+    size_t n = json_array_size(d), i, j, k;
+    int any = 0;
+
+    if (nk == 0)
+        return 0;
+    for (k = 0; k < nk; k++) {
+        used[k] = 0;
+        if (!keys[k][0])
+            return 0;
+    }
+    for (i = 0; i < n; i++) {
+        const json_t *e = json_array_get(d, i);
+
+        if (!json_is_object(e) || json_object_size(e) == 0)
+            return 0;
+        for (k = 0; k < nk; k++)
+            if (!nil_or_empty(json_object_get(e, keys[k])))
+                used[k] = any = 1;
+    }
+    if (!any)
+        return 0;
+    for (i = 0; i < n; i++) {
+        const json_t *e = json_array_get(d, i);
+
+        for (k = 0; k < nk; k++) {
+            const json_t *f = used[k] ? json_object_get(e, keys[k]) : NULL;
+
+            if (used[k] && !(json_is_string(f) && json_string_length(f) > 0) &&
+                !json_is_integer(f))
+                return 0;
+        }
+    }
+    /* distinct tuples (lists are short: pairwise is fine) */
+    for (i = 0; i < n; i++) {
+        for (j = i + 1; j < n; j++) {
+            int same = 1;
+
+            for (k = 0; k < nk && same; k++) {
+                if (!used[k])
+                    continue;
+                same = strcmp(node_text(json_object_get(json_array_get(d, i), keys[k]),
+                                        bufs[0][k], sizeof(bufs[0][k])),
+                              node_text(json_object_get(json_array_get(d, j), keys[k]),
+                                        bufs[1][k], sizeof(bufs[1][k]))) == 0;
+            }
+            if (same)
+                return 0;
+        }
+    }
+    return 1;
+}
+
+/*
+ * 1 when walking `dest` with no patch (origin NULL) would give `dest` back untouched: scalars,
+ * nulls and non-associative lists are kept as they are, maps when all their fields are, and
+ * associative lists when plain_assoc holds and all their elements are kept. This lets the
+ * walk skip the (large) parts of a resource a patch does not mention, without allocating.
+ */
+static int unchanged(const wctx *w, const sch *in, json_t *dest)
+{
+    sch s = get_schema(w, in, dest, NULL);
+
+    if (json_is_object(dest)) {
+        const char *key;
+        json_t *v;
+
+        json_object_foreach(dest, key, v) {
+            sch fs = no_schema;
+
+            if (json_is_object(v) || json_is_array(v)) {
+                if (s.kind != SCH_NONE)
+                    fs = sch_field(w, &s, key);
+                if (!unchanged(w, &fs, v))
+                    return 0;
+            }
+        }
+        return 1;
+    }
+    if (json_is_array(dest) && sch_is_merge(&s)) {
+        const char *keys[MAX_KEYS];
+        size_t nk = sch_keys(&s, keys), i;
+        sch es;
+
+        if (!plain_assoc(dest, keys, nk))
+            return 0;
+        es = sch_elements(w, &s);
+        for (i = 0; i < json_array_size(dest); i++)
+            if (!unchanged(w, &es, json_array_get(dest, i)))
+                return 0;
+    }
+    return 1;
+}
+
 /* Walker.Walk: dispatch on the kind of the first present source. *out: new reference or NULL
  * (remove); *keep: a null to keep. */
 static int walk(json_t **out, int *keep, const wctx *w, const sch *in, const pathseg *at,
                 json_t *dest, json_t *origin)
 {
-    sch s = get_schema(w, in, dest, origin);
-    int kd = node_kind(dest), ko = node_kind(origin);
-    int kind = kd != K_NONE ? kd : ko;
+    sch s;
+    int kd, ko, kind;
 
     *out = NULL;
     *keep = 0;
+    if (!origin && dest && !json_is_null(dest) && unchanged(w, in, dest)) {
+        *out = json_incref(dest);
+        return 0;
+    }
+    s = get_schema(w, in, dest, origin);
+    kd = node_kind(dest);
+    ko = node_kind(origin);
+    kind = kd != K_NONE ? kd : ko;
     if (kind != K_NONE && ((kd != K_NONE && kd != kind) || (ko != K_NONE && ko != kind)))
         return wrong_kind(at, kind, kd != kind ? kd : ko);
     switch (kind) {
@@ -1762,7 +1898,7 @@ int pl_kz_smp_apply_ex(json_t **target, const json_t *patch, const json_t *opena
         w.defs = NULL;
     w.builtin = !w.openapi || with_builtin;
     /* the walk consumes the patch (directives removed, nodes moved into the target) */
-    if (!(p = json_deep_copy(patch)))
+    if (!(p = pl_kz_json_copy(patch)))
         return pl_error_set(PL_ENOMEM, "out of memory");
     error = walk(&res, &keep, &w, &none, NULL, *target, p);
     json_decref(p);

@@ -109,7 +109,7 @@ void pl_log(pl_log_level level, const char *comp, const char *fmt, ...)
 
 typedef struct pl_yaml_opts {
     unsigned int version;
-    size_t max_nodes; /* total nodes incl. alias expansions; 0 = default (4,000,000) */
+    size_t max_nodes; /* nodes added by alias expansion; 0 = default (1,000,000) */
     size_t max_bytes; /* input size; 0 = default (64 MiB) */
     int duplicate_keys_last_wins; /* kustomization files (go-yaml v2): a repeated key wins; */
                                   /* resources (go-yaml v3) reject repeated keys */
