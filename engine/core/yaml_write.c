@@ -437,8 +437,12 @@ int pl_yaml_plain_is_nonstring(const char *s, size_t n)
     c = s[0];
     if (strchr("yYnNtTfFoO~.+-0123456789", c) == NULL)
         return 0;
+    /* the words are at most 6 bytes long; a longer word starting with a letter ("name",
+     * "namespace", "template" are the common keys) can only be a string */
+    if (n > 6 && isalpha((unsigned char)c))
+        return 0;
     for (int i = 0; map_words[i]; i++)
-        if (strlen(map_words[i]) == n && !memcmp(map_words[i], s, n))
+        if (map_words[i][0] == c && strlen(map_words[i]) == n && !memcmp(map_words[i], s, n))
             return 1;
     if (c == '.') /* strconv.ParseFloat(in) */
         return float_pattern(s, n) && parse_float_ok(s, n);
