@@ -68,6 +68,12 @@ typedef struct build {
 
 struct accum {
     pl_kz_resmap rm;
+    /* id set over rm for conflict checks while resources accumulate; rebuilt when anything
+     * other than appending may have changed rm (generators, transformers, components) */
+    pl_kz_res **ids;
+    uint64_t *id_hashes;
+    size_t ids_size, ids_count;
+    int ids_valid;
     pl_kz_tconfig *tc;
     json_t *vars;  /* owned array */
     int tc_custom; /* tc differs from the defaults (configurations, crds, or a custom base) */
@@ -84,14 +90,29 @@ static int accum_init(accum *a, const pl_kz_tconfig *tc_default)
     pl_kz_resmap_init(&a->rm);
     a->vars = json_array();
     a->tc_custom = 0;
+    a->ids = NULL;
+    a->id_hashes = NULL;
+    a->ids_size = a->ids_count = 0;
+    a->ids_valid = 0;
     if ((error = tc_default ? pl_kz_tconfig_copy(&a->tc, tc_default)
                             : pl_kz_tconfig_default(&a->tc)) < 0)
         return error;
     return a->vars ? 0 : pl_error_set(PL_ENOMEM, "out of memory");
 }
 
+static void ids_drop(accum *a)
+{
+    pl_free(a->ids);
+    pl_free(a->id_hashes);
+    a->ids = NULL;
+    a->id_hashes = NULL;
+    a->ids_size = a->ids_count = 0;
+    a->ids_valid = 0;
+}
+
 static void accum_dispose(accum *a)
 {
+    ids_drop(a);
     pl_kz_resmap_dispose(&a->rm);
     pl_kz_tconfig_free(a->tc);
     json_decref(a->vars);
@@ -103,6 +124,10 @@ static int accum_copy(accum *out, const accum *src)
 {
     int error;
     pl_kz_resmap_init(&out->rm);
+    out->ids = NULL;
+    out->id_hashes = NULL;
+    out->ids_size = out->ids_count = 0;
+    out->ids_valid = 0;
     out->vars = json_deep_copy(src->vars);
     out->tc = NULL;
     out->tc_custom = src->tc_custom;
@@ -322,6 +347,83 @@ static int append_all(pl_kz_resmap *dst, pl_kz_resmap *src)
         }
     }
     pl_free(slots);
+    for (; i < src->n; i++)
+        pl_kz_res_free(src->v[i]);
+    src->n = 0;
+    return error;
+}
+
+/* Probe for r (hash h) in a's id set; 1 if an equal id is there, else insert it. */
+static int ids_insert(accum *a, pl_kz_res *r, uint64_t h)
+{
+    size_t mask = a->ids_size - 1, i = (size_t)h & mask;
+    while (a->ids[i]) {
+        if (a->id_hashes[i] == h && same_id(a->ids[i], r))
+            return 1;
+        i = (i + 1) & mask;
+    }
+    a->ids[i] = r;
+    a->id_hashes[i] = h;
+    a->ids_count++;
+    return 0;
+}
+
+/* Make a's id set cover exactly a->rm with room for `extra` more entries. */
+static int ids_sync(accum *a, size_t extra)
+{
+    size_t size = 64;
+    if (a->ids_valid && a->ids_count == a->rm.n && 2 * (a->rm.n + extra) <= a->ids_size)
+        return 0;
+    ids_drop(a);
+    while (size < 2 * (a->rm.n + extra))
+        size *= 2;
+    a->ids = pl_calloc(size, sizeof(*a->ids));
+    a->id_hashes = pl_calloc(size, sizeof(*a->id_hashes));
+    if (!a->ids || !a->id_hashes) {
+        ids_drop(a);
+        return pl_error_set(PL_ENOMEM, "out of memory");
+    }
+    a->ids_size = size;
+    for (size_t i = 0; i < a->rm.n; i++)
+        ids_insert(a, a->rm.v[i], id_hash(a->rm.v[i]));
+    a->ids_count = a->rm.n; /* duplicates already in rm (after transformations) count once each */
+    a->ids_valid = 1;
+    return 0;
+}
+
+/*
+ * Append every resource of src to the accumulator with the id-conflict check
+ * (resWrangler.Append). The id set persists across the appends of one resources phase, so
+ * accumulating many files and bases stays linear. src is left empty.
+ */
+static int append_into(accum *dst, pl_kz_resmap *src)
+{
+    int error;
+    size_t i;
+
+    if ((error = ids_sync(dst, src->n)) < 0)
+        return error;
+    for (i = 0; i < src->n; i++) {
+        pl_kz_res *r = src->v[i];
+        src->v[i] = NULL;
+        if (ids_insert(dst, r, id_hash(r))) {
+            pl_buf b = PL_BUF_INIT;
+            format_id(&b, r);
+            error = pl_error_set(PL_EINVALID,
+                                 "may not add resource with an already registered id: %s",
+                                 b.ptr ? b.ptr : "?");
+            pl_buf_dispose(&b);
+            pl_kz_res_free(r);
+            dst->ids_valid = 0;
+            i++;
+            break;
+        }
+        if ((error = pl_kz_resmap_append(&dst->rm, r)) < 0) {
+            dst->ids_valid = 0; /* r is freed but was inserted */
+            i++;
+            break;
+        }
+    }
     for (; i < src->n; i++)
         pl_kz_res_free(src->v[i]);
     src->n = 0;
@@ -698,7 +800,7 @@ static int set_origin_annotation(pl_kz_resmap *m, json_t *origin)
     return 0;
 }
 
-static int accumulate_file(const pl_kz_ctx *ctx, pl_kz_resmap *into, const char *rel,
+static int accumulate_file(const pl_kz_ctx *ctx, accum *into, const char *rel,
                            json_t *origin_path)
 {
     json_t *docs = NULL;
@@ -718,7 +820,7 @@ static int accumulate_file(const pl_kz_ctx *ctx, pl_kz_resmap *into, const char 
         json_decref(o);
         pl_free(p);
     }
-    error = append_all(into, &tmp);
+    error = append_into(into, &tmp);
 done:
     pl_kz_resmap_dispose(&tmp);
     json_decref(docs);
@@ -744,7 +846,7 @@ static int merge_accum(accum *dst, accum *src)
     size_t i;
     json_t *v;
 
-    if ((error = append_all(&dst->rm, &src->rm)) < 0)
+    if ((error = append_into(dst, &src->rm)) < 0)
         return error;
     /* a sub-target that only has the defaults adds nothing to merge */
     if (src->tc_custom) {
@@ -856,7 +958,7 @@ static int accumulate_resources(build *b, const pl_kz_ctx *ctx, accum *ra, json_
         pl_free(path);
         if (kind == PL_FS_FILE) {
             size_t n0 = ra->rm.n;
-            if ((error = accumulate_file(ctx, &ra->rm, rel, origin_path)) < 0)
+            if ((error = accumulate_file(ctx, ra, rel, origin_path)) < 0)
                 return error;
             /* a kind outside the builtin schema makes kustomize load that schema */
             for (size_t j = n0; j < ra->rm.n && !b->builtin_schema_used; j++)
@@ -1029,7 +1131,7 @@ static int load_plugin_configs(build *b, const pl_kz_ctx *ctx, json_t *list, pl_
                 goto done;
         }
     }
-    error = append_all(out, &tmp.rm);
+    error = append_all(out, &tmp.rm); /* plugin configs: a one-off set */
 done:
     accum_dispose(&tmp);
     return error;
@@ -1371,11 +1473,13 @@ static int build_dir(build *b, accum *ra, const char *dir, int is_component, jso
     if ((error = run_generators(&ctx, ra, k, origin_path)) < 0 ||
         (error = run_plugin_list(b, &ctx, ra, json_object_get(k, "generators"), 1, origin_path)) < 0)
         goto done;
+    ra->ids_valid = 0; /* generators may have merged into or replaced resources */
     /* components */
     v = json_object_get(k, "components");
     json_array_foreach(v, i, e) {
         if ((error = accumulate_dir(b, &ctx, ra, json_string_value(e), 1, origin_path, NULL)) < 0)
             goto done;
+        ra->ids_valid = 0; /* the component's transformers ran on ra */
     }
     ctx.tc = ra->tc;
     ctx.openapi = b->openapi; /* a base or component may have set it */
@@ -1386,6 +1490,7 @@ static int build_dir(build *b, accum *ra, const char *dir, int is_component, jso
     if ((error = run_builtin_transformers(&ctx, ra, k)) < 0 ||
         (error = run_plugin_list(b, &ctx, ra, json_object_get(k, "transformers"), 0, origin_path)) < 0)
         goto done;
+    ra->ids_valid = 0; /* transformers renamed, moved or removed resources */
     if ((v = json_object_get(k, "validators")) && json_array_size(v)) {
         error = pl_error_set(PL_EINVALID, "%s: validators are not supported by plumb render", kfile);
         goto done;
