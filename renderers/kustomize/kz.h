@@ -68,6 +68,9 @@ void pl_kz_res_free(pl_kz_res *r);
 /** Deep copy of a loop-free JSON value (much cheaper than json_deep_copy, same result).
  * Returns a new reference owned by the caller; NULL for NULL or out of memory. */
 json_t *pl_kz_json_copy(const json_t *v);
+/** json_object_get (borrowed result, NULL when obj is not an object or lacks key), faster
+ *  for the small objects of resources: the first few keys are compared before hashing. */
+json_t *pl_kz_obj_get(const json_t *obj, const char *key);
 
 void pl_kz_resmap_init(pl_kz_resmap *m);
 void pl_kz_resmap_dispose(pl_kz_resmap *m);

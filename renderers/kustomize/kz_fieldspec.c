@@ -208,7 +208,7 @@ oom:
  */
 void pl_kz_objgvk_of(pl_kz_objgvk *out, const json_t *obj)
 {
-    json_t *k = json_object_get(obj, "kind"), *a = json_object_get(obj, "apiVersion");
+    json_t *k = pl_kz_obj_get(obj, "kind"), *a = pl_kz_obj_get(obj, "apiVersion");
     const char *av = json_is_string(a) ? json_string_value(a) : "";
     const char *slash = strchr(av, '/');
 
@@ -386,7 +386,7 @@ static int walk_field(const walk *w, json_t *obj, size_t i)
     int is_seq = w->seq[i];
     int last = i + 1 == w->n;
     int create = w->create && !is_seq;
-    json_t *v = json_object_get(obj, part);
+    json_t *v = pl_kz_obj_get(obj, part);
 
     if (!v) {
         if (!create)

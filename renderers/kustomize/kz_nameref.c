@@ -221,7 +221,7 @@ static void arena_dispose(arena *a)
 /* Resource.getCsvAnnotation: absent -> empty; present -> strings.Split(value, ",") */
 static int split_csv_annotation(csv *out, arena *a, const json_t *ann, const char *key)
 {
-    const char *s = json_string_value(json_object_get(ann, key));
+    const char *s = json_string_value(pl_kz_obj_get(ann, key));
     size_t n = 1, len;
     const char *q;
     char *buf, *p;
@@ -363,7 +363,7 @@ static int rinfo_init(rinfo *ri, arena *a, pl_kz_res *r)
         return oom();
     ri->cluster = is_cluster_scoped(av, pl_kz_res_kind(r));
     /* utils.PrevIds: names, namespaces and kinds are parallel lists */
-    ann = json_object_get(json_object_get(r->obj, "metadata"), "annotations");
+    ann = pl_kz_obj_get(pl_kz_obj_get(r->obj, "metadata"), "annotations");
     if (json_is_object(ann) &&
         ((error = split_csv_annotation(&ri->prev_names, a, ann, PL_KZ_ANN_PREV_NAMES)) < 0 ||
          (error = split_csv_annotation(&ri->prev_kinds, a, ann, PL_KZ_ANN_PREV_KINDS)) < 0 ||
@@ -520,11 +520,11 @@ static int collect_rolebinding_namespaces(fixer *f)
 
     if (strcmp(pl_kz_res_kind(ri->r), "RoleBinding"))
         return 0;
-    subjects = json_object_get(ri->r->obj, "subjects");
+    subjects = pl_kz_obj_get(ri->r->obj, "subjects");
     if (!json_is_array(subjects))
         return 0;
     json_array_foreach(subjects, i, s) {
-        json_t *ns = json_object_get(s, "namespace"), *kind = json_object_get(s, "kind");
+        json_t *ns = pl_kz_obj_get(s, "namespace"), *kind = pl_kz_obj_get(s, "kind");
         char **p;
         if (!json_is_object(s) || !ns || !json_is_string(kind) ||
             strcmp(json_string_value(kind), "ServiceAccount"))
@@ -590,8 +590,8 @@ static int same_ns_as_referrer(const fixer *f, size_t j)
 static int roleref_gvk(const fixer *f, const char **group, const char **kind, char *gbuf,
                        char *kbuf, size_t bufsz)
 {
-    json_t *rr = json_object_get(f->info[f->ref].r->obj, "roleRef");
-    json_t *g = json_object_get(rr, "apiGroup"), *k = json_object_get(rr, "kind");
+    json_t *rr = pl_kz_obj_get(f->info[f->ref].r->obj, "roleRef");
+    json_t *g = pl_kz_obj_get(rr, "apiGroup"), *k = pl_kz_obj_get(rr, "kind");
     if (!json_is_object(rr) || !g || !k)
         return 0;
     *group = scalar_text(g, gbuf, bufsz);
@@ -750,7 +750,7 @@ static int set_scalar(fixer *f, json_t **slot)
 /* A map {name, namespace?}: both fields come from the referral. */
 static int set_mapping(fixer *f, json_t *map)
 {
-    json_t *name = json_object_get(map, "name"), *nsv;
+    json_t *name = pl_kz_obj_get(map, "name"), *nsv;
     char buf[64], nsbuf[64];
     const char *old, *ns = NULL, *new_name, *new_ns;
     int ns_mode = NS_ANY, error;
@@ -766,7 +766,7 @@ static int set_mapping(fixer *f, json_t *map)
         pl_buf_dispose(&id);
         return error;
     }
-    if ((nsv = json_object_get(map, "namespace"))) {
+    if ((nsv = pl_kz_obj_get(map, "namespace"))) {
         ns = scalar_text(nsv, nsbuf, sizeof(nsbuf));
         if (!ns)
             ns = "";

@@ -148,6 +148,36 @@ int pl_kz_resmap_copy(pl_kz_resmap *out, const pl_kz_resmap *src)
     return 0;
 }
 
+/*
+ * The iterator of `key` in obj, or NULL (also when obj is not an object). json_object_get
+ * hashes the whole key (about 165 instructions a lookup), but the fields looked up here are
+ * nearly always among the first few of their map ("apiVersion", "kind", "metadata" of a
+ * resource, "name", "namespace" of its metadata, "spec", "template", "containers" on field
+ * spec paths), so those are compared first; hashing is the fallback for larger maps.
+ */
+static void *iter_find(const json_t *obj, const char *key)
+{
+    size_t klen = strlen(key);
+    void *it = json_object_iter((json_t *)obj);
+    int i;
+
+    for (i = 0; i < 4; i++) {
+        if (!it)
+            return NULL; /* all the keys were compared */
+        if (json_object_iter_key_len(it) == klen && !memcmp(json_object_iter_key(it), key, klen))
+            return it;
+        it = json_object_iter_next((json_t *)obj, it);
+    }
+    return json_object_iter_at((json_t *)obj, key);
+}
+
+json_t *pl_kz_obj_get(const json_t *obj, const char *key)
+{
+    void *it = iter_find(obj, key);
+
+    return it ? json_object_iter_value(it) : NULL;
+}
+
 /* These accessors run hundreds of thousands of times per build: plain lookups, no varargs. */
 static const char *str_or_empty(const json_t *v)
 {
@@ -157,22 +187,22 @@ static const char *str_or_empty(const json_t *v)
 
 const char *pl_kz_res_kind(const pl_kz_res *r)
 {
-    return str_or_empty(json_object_get(r->obj, "kind"));
+    return str_or_empty(pl_kz_obj_get(r->obj, "kind"));
 }
 
 const char *pl_kz_res_name(const pl_kz_res *r)
 {
-    return str_or_empty(json_object_get(json_object_get(r->obj, "metadata"), "name"));
+    return str_or_empty(pl_kz_obj_get(pl_kz_obj_get(r->obj, "metadata"), "name"));
 }
 
 const char *pl_kz_res_namespace(const pl_kz_res *r)
 {
-    return str_or_empty(json_object_get(json_object_get(r->obj, "metadata"), "namespace"));
+    return str_or_empty(pl_kz_obj_get(pl_kz_obj_get(r->obj, "metadata"), "namespace"));
 }
 
 const char *pl_kz_res_api_version(const pl_kz_res *r)
 {
-    return str_or_empty(json_object_get(r->obj, "apiVersion"));
+    return str_or_empty(pl_kz_obj_get(r->obj, "apiVersion"));
 }
 
 void pl_kz_res_group(const pl_kz_res *r, char *buf, size_t bufsz)
@@ -189,8 +219,31 @@ void pl_kz_res_group(const pl_kz_res *r, char *buf, size_t bufsz)
 const char *pl_kz_res_annotation(const pl_kz_res *r, const char *key)
 {
     const json_t *v =
-        json_object_get(json_object_get(json_object_get(r->obj, "metadata"), "annotations"), key);
+        pl_kz_obj_get(pl_kz_obj_get(pl_kz_obj_get(r->obj, "metadata"), "annotations"), key);
     return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* pl_json_mkpath(r->obj, "metadata", "annotations"), with the cheaper lookups: the map
+ * (created, also over a null, when missing), or NULL when something on the way is no map. */
+static json_t *annotations_map(pl_kz_res *r)
+{
+    static const char *const path[2] = {"metadata", "annotations"};
+    json_t *cur = r->obj;
+    int i;
+
+    for (i = 0; i < 2; i++) {
+        json_t *next;
+
+        if (!json_is_object(cur))
+            return NULL;
+        next = pl_kz_obj_get(cur, path[i]);
+        if (!next || json_is_null(next)) {
+            if (!(next = json_object()) || json_object_set_new(cur, path[i], next) < 0)
+                return NULL;
+        }
+        cur = next;
+    }
+    return json_is_object(cur) ? cur : NULL;
 }
 
 int pl_kz_res_set_annotation(pl_kz_res *r, const char *key, const char *value)
@@ -207,7 +260,7 @@ int pl_kz_res_set_annotation(pl_kz_res *r, const char *key, const char *value)
         }
         return 0;
     }
-    if (!(ann = pl_json_mkpath(r->obj, "metadata", "annotations", NULL)))
+    if (!(ann = annotations_map(r)))
         return pl_error_set(PL_EINVALID, "metadata.annotations is not a map");
     if (json_object_set_new(ann, key, json_string(value)) < 0)
         return pl_error_set(PL_ENOMEM, "out of memory");
@@ -221,8 +274,8 @@ int pl_kz_res_set_annotation(pl_kz_res *r, const char *key, const char *value)
  */
 static int append_list_annotation(json_t *ann, const char *key, const char *value)
 {
-    /* one hash lookup for both reading and replacing the value */
-    void *it = json_object_iter_at(ann, key);
+    /* one lookup for both reading and replacing the value */
+    void *it = iter_find(ann, key);
     const json_t *cur = it ? json_object_iter_value(it) : NULL;
     const char *cs = json_is_string(cur) ? json_string_value(cur) : NULL;
     size_t cl = cs ? json_string_length(cur) : 0, vl = strlen(value);
@@ -239,20 +292,21 @@ static int append_list_annotation(json_t *ann, const char *key, const char *valu
     s = json_stringn_nocheck(p, cl + vl);
     if (p != stack)
         pl_free(p);
-    if (!s || (it ? json_object_iter_set_new(ann, it, s) : json_object_set_new_nocheck(ann, key, s)) < 0)
+    if (!s ||
+        (it ? json_object_iter_set_new(ann, it, s) : json_object_set_new_nocheck(ann, key, s)) < 0)
         return pl_error_set(PL_ENOMEM, "out of memory");
     return 0;
 }
 
 int pl_kz_res_store_previous_id(pl_kz_res *r)
 {
-    json_t *md = json_object_get(r->obj, "metadata");
-    const char *name = json_string_value(json_object_get(md, "name"));
-    const char *ns = json_string_value(json_object_get(md, "namespace"));
+    json_t *md = pl_kz_obj_get(r->obj, "metadata");
+    const char *name = json_string_value(pl_kz_obj_get(md, "name"));
+    const char *ns = json_string_value(pl_kz_obj_get(md, "namespace"));
     json_t *ann;
     int error;
 
-    if (!(ann = pl_json_mkpath(r->obj, "metadata", "annotations", NULL)))
+    if (!(ann = annotations_map(r)))
         return pl_error_set(PL_EINVALID, "metadata.annotations is not a map");
     if ((error = append_list_annotation(ann, PL_KZ_ANN_PREV_NAMES, name ? name : "")) < 0 ||
         (error = append_list_annotation(ann, PL_KZ_ANN_PREV_KINDS, pl_kz_res_kind(r))) < 0 ||

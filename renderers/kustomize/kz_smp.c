@@ -641,7 +641,7 @@ static int builtin_has(const char *name)
 /* A definition of the custom document by name (borrowed), or NULL. */
 static const json_t *custom_def(const wctx *w, const char *name)
 {
-    const json_t *d = w->defs && name ? json_object_get(w->defs, name) : NULL;
+    const json_t *d = w->defs && name ? pl_kz_obj_get(w->defs, name) : NULL;
 
     return json_is_object(d) ? d : NULL;
 }
@@ -657,7 +657,7 @@ static sch sch_json(const wctx *w, const json_t *js)
     int hops = 0;
 
     while (json_is_object(js)) {
-        const char *ref = json_string_value(json_object_get(js, "$ref"));
+        const char *ref = json_string_value(pl_kz_obj_get(js, "$ref"));
         const json_t *cur = w->openapi;
         const char *p;
 
@@ -693,7 +693,7 @@ static sch sch_json(const wctx *w, const json_t *js)
                 }
             }
             tok[n] = '\0';
-            cur = json_is_object(cur) ? json_object_get(cur, tok) : NULL;
+            cur = json_is_object(cur) ? pl_kz_obj_get(cur, tok) : NULL;
         }
         if (*p)
             return r;
@@ -724,9 +724,9 @@ static sch sch_field(const wctx *w, const sch *s, const char *key)
             break;
         }
     } else if (s->kind == SCH_JSON) {
-        const json_t *props = json_object_get(s->js, "properties");
-        const json_t *f = json_is_object(props) ? json_object_get(props, key) : NULL;
-        const json_t *ap = json_object_get(s->js, "additionalProperties");
+        const json_t *props = pl_kz_obj_get(s->js, "properties");
+        const json_t *f = json_is_object(props) ? pl_kz_obj_get(props, key) : NULL;
+        const json_t *ap = pl_kz_obj_get(s->js, "additionalProperties");
 
         if (!f && json_is_object(ap))
             f = ap;
@@ -746,8 +746,8 @@ static sch sch_elements(const wctx *w, const sch *s)
         r.kind = SCH_SHAPE;
         r.shape = s->list->shape;
     } else if (s->kind == SCH_JSON) {
-        const json_t *t = json_object_get(s->js, "type");
-        const json_t *items = json_object_get(s->js, "items");
+        const json_t *t = pl_kz_obj_get(s->js, "type");
+        const json_t *items = pl_kz_obj_get(s->js, "items");
         const char *ts = json_string_value(t);
 
         if (!ts && json_is_array(t) && json_array_size(t) == 1)
@@ -767,7 +767,7 @@ static int sch_is_merge(const sch *s)
         return 1;
     if (s->kind != SCH_JSON)
         return 0;
-    ps = json_string_value(json_object_get(s->js, "x-kubernetes-patch-strategy"));
+    ps = json_string_value(pl_kz_obj_get(s->js, "x-kubernetes-patch-strategy"));
     for (p = ps; p && *p;) {
         size_t n = strcspn(p, ",");
 
@@ -794,8 +794,8 @@ static size_t sch_keys(const sch *s, const char **keys)
             n++;
         }
     } else if (s->kind == SCH_JSON) {
-        const json_t *mk = json_object_get(s->js, "x-kubernetes-list-map-keys");
-        const char *k = json_string_value(json_object_get(s->js, "x-kubernetes-patch-merge-key"));
+        const json_t *mk = pl_kz_obj_get(s->js, "x-kubernetes-list-map-keys");
+        const char *k = json_string_value(pl_kz_obj_get(s->js, "x-kubernetes-patch-merge-key"));
 
         if (json_is_array(mk)) {
             size_t i;
@@ -836,15 +836,15 @@ static sch sch_for_type(const wctx *w, const char *api_version, const char *kind
         json_t *def;
 
         json_object_foreach((json_t *)w->defs, name, def) {
-            json_t *gvks = json_object_get(def, "x-kubernetes-group-version-kind");
+            json_t *gvks = pl_kz_obj_get(def, "x-kubernetes-group-version-kind");
             size_t i;
 
             (void)name;
             for (i = 0; json_is_array(gvks) && i < json_array_size(gvks); i++) {
                 json_t *g = json_array_get(gvks, i);
-                const char *gr = json_string_value(json_object_get(g, "group"));
-                const char *ve = json_string_value(json_object_get(g, "version"));
-                const char *ki = json_string_value(json_object_get(g, "kind"));
+                const char *gr = json_string_value(pl_kz_obj_get(g, "group"));
+                const char *ve = json_string_value(pl_kz_obj_get(g, "version"));
+                const char *ki = json_string_value(pl_kz_obj_get(g, "kind"));
                 size_t gl;
 
                 if (!ve || !ki || strcmp(ki, kind) != 0 || !json_is_object(def))
@@ -985,7 +985,7 @@ static int field_match(int *hit, const json_t *e, const char *name, const char *
     if (!json_is_object(e))
         return wrong_kind(NULL, K_MAP, node_kind(e));
     {
-        const json_t *f = json_object_get(e, name);
+        const json_t *f = pl_kz_obj_get(e, name);
 
         if (f && (!*value || strcmp(node_text(f, buf, sizeof(buf)), value) == 0))
             *hit = 1;
@@ -1084,7 +1084,7 @@ static json_t *element_list(json_t *rn, const char *const *keys, size_t nkeys,
         if (!json_is_object(e))
             continue;
         for (j = 0; j < nkeys && match; j++) {
-            const json_t *f = json_object_get(e, keys[j]);
+            const json_t *f = pl_kz_obj_get(e, keys[j]);
 
             match = f && strcmp(node_text(f, buf, sizeof(buf)), values[j]) == 0;
         }
@@ -1123,7 +1123,7 @@ static int directive(int *dir, json_t *patch)
     if (!patch)
         return 0;
     if (json_is_object(patch)) {
-        json_t *d = json_object_get(patch, "$patch");
+        json_t *d = pl_kz_obj_get(patch, "$patch");
 
         if (!d)
             return 0;
@@ -1142,14 +1142,14 @@ static int directive(int *dir, json_t *patch)
         for (i = 0; i < json_array_size(patch); i++) {
             json_t *c = json_array_get(patch, i);
 
-            if (json_is_object(c) && json_object_get(c, "$patch")) {
+            if (json_is_object(c) && pl_kz_obj_get(c, "$patch")) {
                 e = c;
                 break;
             }
         }
         if (!e || json_object_size(e) > 1)
             return 0;
-        d = json_object_get(e, "$patch");
+        d = pl_kz_obj_get(e, "$patch");
         v = node_text(d, buf, sizeof(buf));
         if ((*dir = directive_of(v)) == DIR_UNKNOWN)
             return pl_error_set(PL_EINVALID, "unknown patch strategy '%s'", v);
@@ -1252,7 +1252,7 @@ static int walk_map(json_t **out, int *keep, const wctx *w, const sch *s, const 
             json_object_foreach(srcs[k], key, v) {
                 mfield *f;
 
-                if (k == 1 && json_object_get(d, key))
+                if (k == 1 && pl_kz_obj_get(d, key))
                     continue;
                 if (nf == cap) {
                     mfield *nfs = pl_malloc(cap * 2 * sizeof(*nfs));
@@ -1271,7 +1271,7 @@ static int walk_map(json_t **out, int *keep, const wctx *w, const sch *s, const 
                 f->key = key;
                 if (k == 0) {
                     f->dv = v;
-                    f->ov = po == d ? v : po ? json_object_get(po, key) : NULL;
+                    f->ov = po == d ? v : po ? pl_kz_obj_get(po, key) : NULL;
                 } else {
                     f->dv = NULL;
                     f->ov = v;
@@ -1404,7 +1404,7 @@ static int element_values(vtab *v, json_t *first, json_t *second, const char *co
             if (!t)
                 return pl_error_set(PL_ENOMEM, "out of memory");
             for (k = 0; k < v->nk; k++) {
-                json_t *f = json_is_object(e) ? json_object_get(e, keys[k]) : NULL;
+                json_t *f = json_is_object(e) ? pl_kz_obj_get(e, keys[k]) : NULL;
 
                 t[k] = nil_or_empty(f) ? "" : vtab_str(v, node_text(f, buf, sizeof(buf)));
                 if (!t[k])
@@ -1561,7 +1561,7 @@ static int append_list_node(json_t *dst, json_t *src, const char *const *keys, s
 
             if (!missing_or_null(e) && !json_is_object(e))
                 return wrong_kind(NULL, K_MAP, node_kind(e));
-            f = missing_or_null(e) ? NULL : json_object_get(e, keys[k]);
+            f = missing_or_null(e) ? NULL : pl_kz_obj_get(e, keys[k]);
             if (!f) {
                 if (json_array_append(dst, e) < 0)
                     return pl_error_set(PL_ENOMEM, "out of memory");
@@ -1634,7 +1634,7 @@ static int merge_assoc(json_t **out, const wctx *w, const sch *s, const pathseg 
         }
         for (k = 0; k < nvk; k++) {
             /* make sure the merged element carries its key (kyaml SetField) */
-            if (!vv[k][0] || (json_is_object(val) && json_object_get(val, vk[k])))
+            if (!vv[k][0] || (json_is_object(val) && pl_kz_obj_get(val, vk[k])))
                 continue;
             if (!vk[k][0]) {
                 if (json_is_object(val) || json_is_array(val))
@@ -1718,8 +1718,8 @@ static sch get_schema(const wctx *w, const sch *s, json_t *dest, json_t *origin)
 
         if (!json_is_object(srcs[i]))
             continue;
-        av = json_object_get(srcs[i], "apiVersion");
-        kd = json_object_get(srcs[i], "kind");
+        av = pl_kz_obj_get(srcs[i], "apiVersion");
+        kd = pl_kz_obj_get(srcs[i], "kind");
         if (nil_or_empty(av) || nil_or_empty(kd))
             continue;
         avs = node_text(av, b1, sizeof(b1));
@@ -1766,7 +1766,7 @@ static int plain_assoc(const json_t *d, const char *const *keys, size_t nk)
         if (!json_is_object(e) || json_object_size(e) == 0)
             return 0;
         for (k = 0; k < nk; k++)
-            if (!nil_or_empty(json_object_get(e, keys[k])))
+            if (!nil_or_empty(pl_kz_obj_get(e, keys[k])))
                 used[k] = any = 1;
     }
     if (!any)
@@ -1775,7 +1775,7 @@ static int plain_assoc(const json_t *d, const char *const *keys, size_t nk)
         const json_t *e = json_array_get(d, i);
 
         for (k = 0; k < nk; k++) {
-            const json_t *f = used[k] ? json_object_get(e, keys[k]) : NULL;
+            const json_t *f = used[k] ? pl_kz_obj_get(e, keys[k]) : NULL;
 
             if (used[k] && !(json_is_string(f) && json_string_length(f) > 0) &&
                 !json_is_integer(f))
@@ -1790,9 +1790,9 @@ static int plain_assoc(const json_t *d, const char *const *keys, size_t nk)
             for (k = 0; k < nk && same; k++) {
                 if (!used[k])
                     continue;
-                same = strcmp(node_text(json_object_get(json_array_get(d, i), keys[k]),
+                same = strcmp(node_text(pl_kz_obj_get(json_array_get(d, i), keys[k]),
                                         bufs[0][k], sizeof(bufs[0][k])),
-                              node_text(json_object_get(json_array_get(d, j), keys[k]),
+                              node_text(pl_kz_obj_get(json_array_get(d, j), keys[k]),
                                         bufs[1][k], sizeof(bufs[1][k]))) == 0;
             }
             if (same)
@@ -1879,7 +1879,7 @@ int pl_kz_smp_apply(json_t **target, const json_t *patch, const json_t *openapi)
     /* the driver marks a custom schema that was added on top of the builtin one */
     return pl_kz_smp_apply_ex(target, patch, openapi,
                               openapi == NULL ||
-                                  json_is_true(json_object_get(openapi, PL_KZ_OPENAPI_WITH_BUILTIN)));
+                                  json_is_true(pl_kz_obj_get(openapi, PL_KZ_OPENAPI_WITH_BUILTIN)));
 }
 
 int pl_kz_smp_apply_ex(json_t **target, const json_t *patch, const json_t *openapi,
@@ -1893,7 +1893,7 @@ int pl_kz_smp_apply_ex(json_t **target, const json_t *patch, const json_t *opena
     if (!target || !*target || !json_is_object(*target) || !json_is_object(patch))
         return pl_error_set(PL_EINVALID, "strategic merge patch: target and patch must be maps");
     w.openapi = json_is_object(openapi) ? openapi : NULL;
-    w.defs = w.openapi ? json_object_get(w.openapi, "definitions") : NULL;
+    w.defs = w.openapi ? pl_kz_obj_get(w.openapi, "definitions") : NULL;
     if (!json_is_object(w.defs))
         w.defs = NULL;
     w.builtin = !w.openapi || with_builtin;
