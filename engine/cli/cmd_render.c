@@ -99,6 +99,9 @@ int pl_cli_render(int argc, char **argv)
     }
     if ((error = pl_fs_dir_new(&fs)) < 0)
         goto done;
+    /* PLUMB_THREADS=1 builds sequentially (e.g. to compare, or on a busy machine) */
+    if (getenv("PLUMB_THREADS"))
+        opts.max_threads = atoi(getenv("PLUMB_THREADS")) > 0 ? atoi(getenv("PLUMB_THREADS")) : 0;
     opts.fetch_remote = pl_source_fetch_remote;
     opts.fetch_payload = NULL;
     /*

@@ -27,6 +27,11 @@ static int grow(pl_buf *b, size_t need)
     return 0;
 }
 
+int pl_buf_grow(pl_buf *b, size_t extra)
+{
+    return grow(b, b->len + extra);
+}
+
 int pl_buf_put(pl_buf *b, const void *data, size_t len)
 {
     int error;

@@ -8,6 +8,9 @@
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <unistd.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,37 +67,55 @@ void pl_fs_set_recorder(pl_fs *fs, pl_fs_recorder rec, void *payload)
 
 /* ---- directory backend -------------------------------------------------------------------- */
 
+/* open + fstat + read: one read call for the whole file in the common case */
 static int dir_read(pl_fs *fs, const char *path, pl_buf *out)
 {
-    FILE *f;
-    char chunk[65536];
-    size_t n, max = fs->max_file ? fs->max_file : DEFAULT_MAX_FILE, total = 0;
+    size_t max = fs->max_file ? fs->max_file : DEFAULT_MAX_FILE;
     struct stat st;
-    int error = 0;
+    int fd, error = 0;
+    size_t total = 0;
 
-    if (stat(path, &st) < 0)
-        return pl_error_set(PL_ENOTFOUND, "%s: no such file", path);
-    if (S_ISDIR(st.st_mode))
-        return pl_error_set(PL_EINVALID, "%s: is a directory", path);
-    if ((size_t)st.st_size > max)
-        return pl_error_set(PL_ETOOBIG, "%s: larger than %zu bytes", path, max);
-    if (!(f = fopen(path, "rb")))
-        return pl_error_set(errno == ENOENT ? PL_ENOTFOUND : PL_ERROR, "%s: %s", path,
-                            strerror(errno));
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        total += n;
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        return pl_error_set(errno == ENOENT || errno == ENOTDIR ? PL_ENOTFOUND : PL_ERROR,
+                            "%s: %s", path, strerror(errno));
+    if (fstat(fd, &st) < 0) {
+        error = pl_error_set(PL_ERROR, "%s: %s", path, strerror(errno));
+        goto done;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        error = pl_error_set(PL_EINVALID, "%s: is a directory", path);
+        goto done;
+    }
+    if ((size_t)st.st_size > max) {
+        error = pl_error_set(PL_ETOOBIG, "%s: larger than %zu bytes", path, max);
+        goto done;
+    }
+    /* room for the whole file plus one byte, so the end of a regular file needs no extra
+     * read call; a file that grew meanwhile is read on until end of file */
+    for (;;) {
+        ssize_t n;
+        size_t want = (size_t)st.st_size + 1 > 4096 ? (size_t)st.st_size + 1 : 4096;
+        if ((error = pl_buf_grow(out, want)) < 0)
+            goto done;
+        n = read(fd, out->ptr + out->len, out->cap - out->len - 1);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            error = pl_error_set(PL_ERROR, "%s: read error: %s", path, strerror(errno));
+            goto done;
+        }
+        total += (size_t)n;
         if (total > max) {
             error = pl_error_set(PL_ETOOBIG, "%s: larger than %zu bytes", path, max);
-            break;
+            goto done;
         }
-        if ((error = pl_buf_put(out, chunk, n)) < 0)
+        out->len += (size_t)n;
+        out->ptr[out->len] = '\0';
+        if (n == 0 || (S_ISREG(st.st_mode) && total == (size_t)st.st_size))
             break;
     }
-    if (error == 0 && ferror(f))
-        error = pl_error_set(PL_ERROR, "%s: read error", path);
-    fclose(f);
-    if (error == 0 && !out->ptr)
-        error = pl_buf_put(out, "", 0);
+done:
+    close(fd);
     return error;
 }
 
@@ -147,10 +168,45 @@ static int dir_list(pl_fs *fs, const char *path, char ***out, size_t *count)
     return 0;
 }
 
+/*
+ * realpath(3) resolves every component with readlink. Renders ask for the real path of every
+ * file they read, and files sit in few directories: when the file itself is not a symlink, its
+ * real path is its directory's (remembered) real path plus its name.
+ */
+typedef struct dirfs {
+    pl_fs base;
+    pthread_mutex_t lock; /* renders may read from several threads */
+    json_t *real_dirs;    /* directory -> real path */
+} dirfs;
+
 static int dir_realpath(pl_fs *fs, const char *path, char **out)
 {
+    dirfs *d = (dirfs *)fs;
     char buf[PATH_MAX];
-    (void)fs;
+    struct stat st;
+    char *parent = NULL;
+    const char *real_parent;
+    pl_buf b = PL_BUF_INIT;
+
+    *out = NULL;
+    if (path[0] == '/' && lstat(path, &st) == 0 && !S_ISLNK(st.st_mode) && strcmp(path, "/") &&
+        (parent = pl_path_dir(path)) != NULL) {
+        pthread_mutex_lock(&d->lock);
+        real_parent = json_string_value(json_object_get(d->real_dirs, parent));
+        if (!real_parent && realpath(parent, buf)) {
+            json_object_set_new(d->real_dirs, parent, json_string(buf));
+            real_parent = json_string_value(json_object_get(d->real_dirs, parent));
+        }
+        if (real_parent)
+            pl_buf_printf(&b, "%s%s%s", real_parent, strcmp(real_parent, "/") ? "/" : "",
+                          pl_path_base(path));
+        pthread_mutex_unlock(&d->lock);
+        pl_free(parent);
+        if (b.ptr) {
+            *out = pl_buf_detach(&b);
+            return 0;
+        }
+    }
     if (!realpath(path, buf))
         return pl_error_set(PL_ENOTFOUND, "%s: %s", path, strerror(errno));
     *out = pl_strdup(buf);
@@ -159,18 +215,24 @@ static int dir_realpath(pl_fs *fs, const char *path, char **out)
 
 static void dir_free(pl_fs *fs)
 {
-    pl_free(fs);
+    dirfs *d = (dirfs *)fs;
+    pthread_mutex_destroy(&d->lock);
+    json_decref(d->real_dirs);
+    pl_free(d);
 }
 
 static const pl_fs_ops dir_ops = {dir_read, dir_kind, dir_list, dir_realpath, dir_free};
 
 int pl_fs_dir_new(pl_fs **out)
 {
-    pl_fs *fs = pl_calloc(1, sizeof(*fs));
-    if (!fs)
+    dirfs *d = pl_calloc(1, sizeof(*d));
+    if (!d || !(d->real_dirs = json_object())) {
+        pl_free(d);
         return pl_error_set(PL_ENOMEM, "out of memory");
-    fs->ops = &dir_ops;
-    *out = fs;
+    }
+    pthread_mutex_init(&d->lock, NULL);
+    d->base.ops = &dir_ops;
+    *out = &d->base;
     return 0;
 }
 

@@ -15,11 +15,13 @@
  * What it does not do: any transformation itself (kz_builtins.c and friends), fetching
  * remote bases (the host's fetch_remote callback), printing.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "kz.h"
 
@@ -49,7 +51,23 @@ typedef struct cache_ent {
     accum *ra;
 } cache_ent;
 
+/*
+ * State shared by the threads of one build. Sibling kustomizations (the bases of an overlay,
+ * the overlays of a cluster) are independent, so they may be built concurrently on the
+ * machine's cores and merged afterwards in their listed order; everything below is guarded by
+ * `lock`. Each thread works on its own copy of `build`.
+ */
+typedef struct shared {
+    pthread_mutex_t lock;
+    cache_ent *cache;
+    size_t ncache, cache_cap;
+    json_t *uses;     /* real path -> how many more times the build will pull it in */
+    int threads_free; /* worker threads that may still be started */
+    int parallel;     /* 0 when build order matters (openapi, buildMetadata) */
+} shared;
+
 typedef struct build {
+    shared *sh;
     pl_fs *fs;
     const pl_render_opts *opts;
     const char *visited[MAX_DEPTH]; /* roots of the kustomizations being built (cycle check) */
@@ -57,13 +75,11 @@ typedef struct build {
     json_t *build_metadata; /* owned: the top kustomization's buildMetadata */
     json_t *openapi;        /* owned: the custom schema in force (kustomize keeps it global) */
     const char *top_dir;
-    cache_ent *cache;
-    size_t ncache, cache_cap;
-    json_t *uses; /* owned: real path -> how many more times the build will pull it in */
     unsigned openapi_changes; /* a custom schema seen: results depend on build order */
     int openapi_set;          /* some kustomization chose the schema (path or version) */
     int builtin_schema_used;  /* kustomize has loaded its builtin schema by now */
     pl_kz_tconfig *tc_default; /* owned: the builtin field specs, parsed once per build */
+    json_t *seen;              /* prescan: components already visited (top thread only) */
 } build;
 
 struct accum {
@@ -138,72 +154,93 @@ static int accum_copy(accum *out, const accum *src)
     return out->vars ? 0 : pl_error_set(PL_ENOMEM, "out of memory");
 }
 
-static const accum *cache_get(const build *b, const char *dir)
+/*
+ * The cached result for dir, copied into *out (or moved, when this is its last use).
+ * 1 on a hit, 0 on a miss, negative on error. Copies happen under the lock so a concurrent
+ * last use cannot take the entry away mid-copy.
+ */
+static int cache_fetch(build *b, const char *dir, long left, accum *out)
 {
-    for (size_t i = 0; i < b->ncache; i++)
-        if (!strcmp(b->cache[i].dir, dir))
-            return b->cache[i].ra;
-    return NULL;
+    shared *sh = b->sh;
+    int rc = 0;
+
+    pthread_mutex_lock(&sh->lock);
+    for (size_t i = 0; i < sh->ncache; i++) {
+        if (strcmp(sh->cache[i].dir, dir))
+            continue;
+        if (left <= 0) {
+            *out = *sh->cache[i].ra;
+            pl_free(sh->cache[i].ra);
+            pl_free(sh->cache[i].dir);
+            sh->cache[i] = sh->cache[--sh->ncache];
+            rc = 1;
+        } else {
+            rc = accum_copy(out, sh->cache[i].ra) < 0 ? PL_ENOMEM : 1;
+        }
+        break;
+    }
+    pthread_mutex_unlock(&sh->lock);
+    return rc;
 }
 
 static void cache_put(build *b, const char *dir, const accum *ra)
 {
+    shared *sh = b->sh;
     accum *copy;
-    if (b->ncache == b->cache_cap) {
-        size_t cap = b->cache_cap ? b->cache_cap * 2 : 16;
-        cache_ent *p = pl_realloc(b->cache, cap * sizeof(*p));
+
+    pthread_mutex_lock(&sh->lock);
+    for (size_t i = 0; i < sh->ncache; i++) {
+        if (!strcmp(sh->cache[i].dir, dir)) { /* a concurrent build stored it first */
+            pthread_mutex_unlock(&sh->lock);
+            return;
+        }
+    }
+    if (sh->ncache == sh->cache_cap) {
+        size_t cap = sh->cache_cap ? sh->cache_cap * 2 : 16;
+        cache_ent *p = pl_realloc(sh->cache, cap * sizeof(*p));
         if (!p)
-            return; /* the cache is an optimisation only */
-        b->cache = p;
-        b->cache_cap = cap;
+            goto out; /* the cache is an optimisation only */
+        sh->cache = p;
+        sh->cache_cap = cap;
     }
     if (!(copy = pl_calloc(1, sizeof(*copy))))
-        return;
+        goto out;
     if (accum_copy(copy, ra) < 0) {
         accum_dispose(copy);
         pl_free(copy);
-        return;
+        goto out;
     }
-    b->cache[b->ncache].dir = pl_strdup(dir);
-    b->cache[b->ncache].ra = copy;
-    b->ncache++;
-}
-
-/* Move the cached result out (its last use): no copy needed. */
-static int cache_take(build *b, const char *dir, accum *out)
-{
-    for (size_t i = 0; i < b->ncache; i++) {
-        if (!strcmp(b->cache[i].dir, dir)) {
-            *out = *b->cache[i].ra;
-            pl_free(b->cache[i].ra);
-            pl_free(b->cache[i].dir);
-            b->cache[i] = b->cache[--b->ncache];
-            return 1;
-        }
-    }
-    return 0;
+    sh->cache[sh->ncache].dir = pl_strdup(dir);
+    sh->cache[sh->ncache].ra = copy;
+    sh->ncache++;
+out:
+    pthread_mutex_unlock(&sh->lock);
 }
 
 /* Remaining uses of a directory after this one (from the prescan; unknown dirs: none). */
 static long use_once(build *b, const char *dir)
 {
-    json_t *n = json_object_get(b->uses, dir);
-    long left;
-    if (!json_is_integer(n))
-        return 0;
-    left = (long)json_integer_value(n) - 1;
-    json_integer_set(n, left);
+    json_t *n;
+    long left = 0;
+
+    pthread_mutex_lock(&b->sh->lock);
+    n = json_object_get(b->sh->uses, dir);
+    if (json_is_integer(n)) {
+        left = (long)json_integer_value(n) - 1;
+        json_integer_set(n, left);
+    }
+    pthread_mutex_unlock(&b->sh->lock);
     return left;
 }
 
-static void cache_free(build *b)
+static void cache_free(shared *sh)
 {
-    for (size_t i = 0; i < b->ncache; i++) {
-        pl_free(b->cache[i].dir);
-        accum_dispose(b->cache[i].ra);
-        pl_free(b->cache[i].ra);
+    for (size_t i = 0; i < sh->ncache; i++) {
+        pl_free(sh->cache[i].dir);
+        accum_dispose(sh->cache[i].ra);
+        pl_free(sh->cache[i].ra);
     }
-    pl_free(b->cache);
+    pl_free(sh->cache);
 }
 
 static int has_build_metadata(const build *b, const char *opt)
@@ -868,18 +905,18 @@ static int merge_accum(accum *dst, accum *src)
     return 0;
 }
 
-/* A resources/components entry that is a directory (or remote base). */
-static int accumulate_dir(build *b, const pl_kz_ctx *ctx, accum *ra, const char *rel, int is_component,
-                          json_t *origin_path, const char *file_error)
+/*
+ * Resolve a resources/components entry naming a directory (or a remote base) to its real
+ * path (owned) and check it does not close a cycle.
+ */
+static int resolve_dir(build *b, const pl_kz_ctx *ctx, const char *rel, int is_component,
+                       const char *file_error, char **out_real)
 {
-    char *path = NULL, *real = NULL, *remote = NULL;
-    accum sub;
-    int error, have_sub = 0;
-    json_t *sub_origin = NULL;
+    char *path = NULL, *remote = NULL;
+    int error = 0;
 
-    memset(&sub, 0, sizeof(sub));
-    path = pl_path_join(ctx->dir, rel);
-    if (!path)
+    *out_real = NULL;
+    if (!(path = pl_path_join(ctx->dir, rel)))
         return pl_error_set(PL_ENOMEM, "out of memory");
     if (pl_fs_kind_of(b->fs, path) != PL_FS_DIR) {
         if (looks_remote(rel)) {
@@ -887,7 +924,11 @@ static int accumulate_dir(build *b, const pl_kz_ctx *ctx, accum *ra, const char 
                 error = pl_error_set(PL_EUNAVAIL, "%s: remote resources are disabled", rel);
                 goto done;
             }
-            if ((error = b->opts->fetch_remote(&remote, rel, b->opts->fetch_payload)) < 0)
+            /* the fetcher keeps process-wide state: one fetch at a time */
+            pthread_mutex_lock(&b->sh->lock);
+            error = b->opts->fetch_remote(&remote, rel, b->opts->fetch_payload);
+            pthread_mutex_unlock(&b->sh->lock);
+            if (error < 0)
                 goto done;
             pl_free(path);
             path = pl_strdup(remote);
@@ -900,56 +941,215 @@ static int accumulate_dir(build *b, const pl_kz_ctx *ctx, accum *ra, const char 
             goto done;
         }
     }
-    if ((error = pl_fs_realpath(b->fs, path, &real)) < 0)
+    if ((error = pl_fs_realpath(b->fs, path, out_real)) < 0)
         goto done;
-    if ((error = check_cycle(b, real)) < 0)
-        goto done;
-    {
-        char *op = origin_join(origin_path, rel);
-        sub_origin = json_string(op ? op : rel);
-        pl_free(op);
-    }
-    if (is_component) {
-        /* components run directly on the parent's accumulator */
-        error = build_dir(b, ra, real, 1, sub_origin, NULL);
-    } else {
-        int cacheable = !ctx->track_origin && !b->openapi_changes;
-        long left = use_once(b, real);
-        const accum *hit = cacheable ? cache_get(b, real) : NULL;
-        have_sub = 1;
-        if (hit && left <= 0) {
-            cache_take(b, real, &sub); /* last use: take the cached result itself */
-        } else if (hit) {
-            if ((error = accum_copy(&sub, hit)) < 0)
-                goto done;
-        } else {
-            unsigned oa = b->openapi_changes;
-            if ((error = accum_init(&sub, b->tc_default)) < 0)
-                goto done;
-            if ((error = build_dir(b, &sub, real, 0, sub_origin, NULL)) < 0)
-                goto done;
-            /* keep a copy only for directories the build will pull in again */
-            if (left > 0 && oa == b->openapi_changes && !ctx->track_origin)
-                cache_put(b, real, &sub);
-        }
-        error = merge_accum(ra, &sub);
+    if ((error = check_cycle(b, *out_real)) < 0) {
+        pl_free(*out_real);
+        *out_real = NULL;
     }
 done:
-    if (have_sub)
-        accum_dispose(&sub);
-    json_decref(sub_origin);
     pl_free(path);
-    pl_free(real);
     pl_free(remote);
+    return error;
+}
+
+/*
+ * The accumulated result of the kustomization at `real` (a resources entry `rel`), from the
+ * cache or built now, into *sub (initialised here; the caller disposes it).
+ */
+static int produce_sub(build *b, const pl_kz_ctx *ctx, const char *rel, const char *real,
+                       json_t *origin_path, accum *sub)
+{
+    int cacheable = !ctx->track_origin && !b->openapi_changes;
+    long left = use_once(b, real);
+    unsigned oa = b->openapi_changes;
+    json_t *sub_origin;
+    char *op;
+    int error, hit;
+
+    memset(sub, 0, sizeof(*sub));
+    if (cacheable && (hit = cache_fetch(b, real, left, sub)) != 0)
+        return hit < 0 ? pl_error_set(PL_ENOMEM, "out of memory") : 0;
+    if ((error = accum_init(sub, b->tc_default)) < 0)
+        return error;
+    op = origin_join(origin_path, rel);
+    sub_origin = json_string(op ? op : rel);
+    pl_free(op);
+    error = build_dir(b, sub, real, 0, sub_origin, NULL);
+    json_decref(sub_origin);
+    /* keep a copy only for directories the build will pull in again */
+    if (error == 0 && left > 0 && oa == b->openapi_changes && !ctx->track_origin)
+        cache_put(b, real, sub);
+    return error;
+}
+
+/* A resources/components entry that is a directory (or remote base). */
+static int accumulate_dir(build *b, const pl_kz_ctx *ctx, accum *ra, const char *rel, int is_component,
+                          json_t *origin_path, const char *file_error)
+{
+    char *real = NULL;
+    accum sub;
+    int error;
+
+    if ((error = resolve_dir(b, ctx, rel, is_component, file_error, &real)) < 0)
+        return error;
+    if (is_component) {
+        /* components run directly on the parent's accumulator */
+        char *op = origin_join(origin_path, rel);
+        json_t *sub_origin = json_string(op ? op : rel);
+        pl_free(op);
+        error = build_dir(b, ra, real, 1, sub_origin, NULL);
+        json_decref(sub_origin);
+    } else {
+        if ((error = produce_sub(b, ctx, rel, real, origin_path, &sub)) == 0)
+            error = merge_accum(ra, &sub);
+        accum_dispose(&sub);
+    }
+    pl_free(real);
+    return error;
+}
+
+/* ---- concurrent sub-builds ------------------------------------------------------------------ */
+
+typedef struct subtask {
+    const char *rel;
+    char *real;       /* owned; NULL for entries that are files */
+    accum result;
+    int error;        /* the sub-build's code; its message is kept in msg */
+    char msg[sizeof(((pl_error *)0)->message)];
+} subtask;
+
+typedef struct taskset {
+    build proto;      /* snapshot of the spawning thread's build, taken before any task runs */
+    const pl_kz_ctx *ctx;
+    json_t *origin_path;
+    subtask *tasks;
+    size_t ntasks;
+    size_t next;      /* next task to take, under proto->sh->lock */
+} taskset;
+
+static void run_tasks(taskset *ts, build *b)
+{
+    for (;;) {
+        subtask *t;
+        pthread_mutex_lock(&b->sh->lock);
+        t = ts->next < ts->ntasks ? &ts->tasks[ts->next++] : NULL;
+        pthread_mutex_unlock(&b->sh->lock);
+        if (!t)
+            return;
+        if (!t->real)
+            continue;
+        pl_error_clear();
+        t->error = produce_sub(b, ts->ctx, t->rel, t->real, ts->origin_path, &t->result);
+        if (t->error < 0)
+            snprintf(t->msg, sizeof(t->msg), "%s", pl_error_last()->message);
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    taskset *ts = arg;
+    build mine = ts->proto; /* own cycle-check chain; shared state through mine.sh */
+    run_tasks(ts, &mine);
+    pthread_mutex_lock(&mine.sh->lock);
+    mine.sh->threads_free++;
+    pthread_mutex_unlock(&mine.sh->lock);
+    return NULL;
+}
+
+/*
+ * Build the directory entries of one resources list concurrently, then merge everything in
+ * list order exactly as the sequential loop would (files appended, bases merged). The first
+ * failing entry in list order decides the error, as it would sequentially.
+ */
+static int accumulate_parallel(build *b, const pl_kz_ctx *ctx, accum *ra, json_t *list,
+                               json_t *origin_path)
+{
+    taskset ts;
+    size_t i, n = json_array_size(list);
+    json_t *e;
+    pthread_t th;
+    int started = 0, error = 0;
+
+    memset(&ts, 0, sizeof(ts));
+    ts.proto = *b; /* the main thread's chain changes while it runs tasks */
+    ts.ctx = ctx;
+    ts.origin_path = origin_path;
+    if (!(ts.tasks = pl_calloc(n, sizeof(*ts.tasks))))
+        return pl_error_set(PL_ENOMEM, "out of memory");
+    ts.ntasks = n;
+    /* resolve directories up front, in order: resolution errors stay sequential */
+    json_array_foreach(list, i, e) {
+        const char *rel = json_string_value(e);
+        char *path = pl_path_join(ctx->dir, rel);
+        int is_dir = path && pl_fs_kind_of(b->fs, path) == PL_FS_DIR;
+        pl_free(path);
+        ts.tasks[i].rel = rel;
+        if (is_dir && (error = resolve_dir(b, ctx, rel, 0, NULL, &ts.tasks[i].real)) < 0) {
+            n = i; /* entries after a failing one are never looked at */
+            break;
+        }
+    }
+    ts.ntasks = n;
+    pthread_mutex_lock(&b->sh->lock);
+    if (b->sh->threads_free > 0) {
+        b->sh->threads_free--;
+        started = 1;
+    }
+    pthread_mutex_unlock(&b->sh->lock);
+    if (started && pthread_create(&th, NULL, worker_main, &ts) != 0) {
+        started = 0;
+        pthread_mutex_lock(&b->sh->lock);
+        b->sh->threads_free++;
+        pthread_mutex_unlock(&b->sh->lock);
+    }
+    run_tasks(&ts, b);
+    if (started)
+        pthread_join(th, NULL);
+
+    /* merge in list order */
+    for (i = 0; i < ts.ntasks && error == 0; i++) {
+        subtask *t = &ts.tasks[i];
+        if (!t->real) {
+            size_t n0 = ra->rm.n;
+            if ((error = accumulate_file(ctx, ra, t->rel, origin_path)) < 0)
+                break;
+            for (size_t j = n0; j < ra->rm.n && !b->builtin_schema_used; j++)
+                if (!pl_kz_smp_builtin_kind(pl_kz_res_api_version(ra->rm.v[j]),
+                                            pl_kz_res_kind(ra->rm.v[j])))
+                    b->builtin_schema_used = 1;
+        } else if (t->error < 0) {
+            error = pl_error_set(t->error, "%s", t->msg);
+        } else {
+            error = merge_accum(ra, &t->result);
+        }
+    }
+    for (i = 0; i < json_array_size(list); i++) {
+        if (ts.tasks[i].real) {
+            accum_dispose(&ts.tasks[i].result); /* untouched results are all zero: safe */
+            pl_free(ts.tasks[i].real);
+        }
+    }
+    pl_free(ts.tasks);
     return error;
 }
 
 static int accumulate_resources(build *b, const pl_kz_ctx *ctx, accum *ra, json_t *list,
                                 json_t *origin_path)
 {
-    size_t i;
+    size_t i, ndirs = 0;
     json_t *e;
     int error;
+
+    if (b->sh->parallel && !ctx->track_origin) {
+        json_array_foreach(list, i, e) {
+            char *path = pl_path_join(ctx->dir, json_string_value(e));
+            ndirs += path && pl_fs_kind_of(b->fs, path) == PL_FS_DIR;
+            pl_free(path);
+        }
+        if (ndirs >= 2 && b->sh->threads_free > 0)
+            return accumulate_parallel(b, ctx, ra, list, origin_path);
+    }
 
     json_array_foreach(list, i, e) {
         const char *rel = json_string_value(e);
@@ -1541,6 +1741,28 @@ static void prescan(build *b, const char *dir, int depth)
         pl_error_clear();
         return;
     }
+    /* a custom schema, build metadata or remote bases make results depend on build order
+     * (kustomize's global schema) or on process-wide state: build sequentially then */
+    if (json_object_get(k, "openapi") || json_object_get(k, "buildMetadata"))
+        b->sh->parallel = 0;
+    {
+        size_t i;
+        json_t *e;
+        json_array_foreach(json_object_get(k, "resources"), i, e)
+            if (json_is_string(e) && looks_remote(json_string_value(e)))
+                b->sh->parallel = 0;
+        json_array_foreach(json_object_get(k, "components"), i, e) {
+            char *path = json_is_string(e) ? pl_path_join(dir, json_string_value(e)) : NULL;
+            char *real = NULL;
+            if (path && pl_fs_kind_of(b->fs, path) == PL_FS_DIR &&
+                pl_fs_realpath(b->fs, path, &real) == 0 && !json_object_get(b->seen, real)) {
+                json_object_set_new(b->seen, real, json_true());
+                prescan(b, real, depth + 1);
+            }
+            pl_free(path);
+            pl_free(real);
+        }
+    }
     for (int f = 0; f < 2; f++) {
         size_t i;
         json_t *e;
@@ -1549,11 +1771,11 @@ static void prescan(build *b, const char *dir, int depth)
             json_t *n;
             if (path && pl_fs_kind_of(b->fs, path) == PL_FS_DIR &&
                 pl_fs_realpath(b->fs, path, &real) == 0) {
-                n = json_object_get(b->uses, real);
+                n = json_object_get(b->sh->uses, real);
                 if (n) {
                     json_integer_set(n, json_integer_value(n) + 1);
                 } else {
-                    json_object_set_new(b->uses, real, json_integer(1));
+                    json_object_set_new(b->sh->uses, real, json_integer(1));
                     prescan(b, real, depth + 1);
                 }
             }
@@ -1606,6 +1828,7 @@ static int drop_local_config(pl_kz_resmap *m)
 int pl_kustomize_build(json_t **out, pl_fs *fs, const char *dir, const pl_render_opts *opts)
 {
     build b;
+    shared sh;
     accum ra;
     json_t *sort_options = NULL, *result = NULL;
     pl_render_opts defaults = PL_RENDER_OPTS_INIT;
@@ -1620,7 +1843,18 @@ int pl_kustomize_build(json_t **out, pl_fs *fs, const char *dir, const pl_render
     if ((error = pl_kz_tconfig_default(&b.tc_default)) < 0 ||
         (error = accum_init(&ra, b.tc_default)) < 0)
         goto done;
-    b.uses = json_object();
+    memset(&sh, 0, sizeof(sh));
+    pthread_mutex_init(&sh.lock, NULL);
+    sh.uses = json_object();
+    sh.parallel = b.opts->max_threads != 1;
+    /* the machine's cores, at most 8 threads in all */
+    {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        long want = b.opts->max_threads > 0 ? b.opts->max_threads : (cpus > 0 ? cpus : 1);
+        sh.threads_free = (int)((want > 8 ? 8 : want) - 1);
+    }
+    b.sh = &sh;
+    b.seen = json_object();
     prescan(&b, dir, 0);
     {
         json_t *origin = json_string("");
@@ -1694,8 +1928,12 @@ done:
     json_decref(b.openapi);
     json_decref(b.build_metadata);
     pl_kz_tconfig_free(b.tc_default);
-    json_decref(b.uses);
-    cache_free(&b);
+    json_decref(b.seen);
+    if (b.sh) {
+        cache_free(&sh);
+        json_decref(sh.uses);
+        pthread_mutex_destroy(&sh.lock);
+    }
     accum_dispose(&ra);
     return error;
 }

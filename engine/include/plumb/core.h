@@ -86,6 +86,8 @@ typedef struct pl_buf {
 #define PL_BUF_INIT {NULL, 0, 0, 0}
 
 int pl_buf_put(pl_buf *b, const void *data, size_t len); /* PL_ETOOBIG over max, PL_ENOMEM */
+/** Make room for `extra` more bytes (plus the NUL) without changing the contents. */
+int pl_buf_grow(pl_buf *b, size_t extra);
 int pl_buf_puts(pl_buf *b, const char *s);
 int pl_buf_putc(pl_buf *b, char c);
 int pl_buf_printf(pl_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -27,8 +27,14 @@ typedef struct pl_render_opts {
     int add_managedby_label;      /* --enable-managedby-label */
     pl_fetch_remote_fn fetch_remote; /* NULL: remote resources are an error */
     void *fetch_payload;
+    /*
+     * Threads for independent sub-kustomizations: 0 = one per core (at most 8), 1 = build
+     * sequentially. With more than one, pl_fs reads (and the fs recorder) may happen on
+     * several threads at once; fetch_remote is always called one at a time.
+     */
+    int max_threads;
 } pl_render_opts;
-#define PL_RENDER_OPTS_INIT {1, PL_REORDER_UNSET, PL_LOAD_ROOT_ONLY, 0, NULL, NULL}
+#define PL_RENDER_OPTS_INIT {1, PL_REORDER_UNSET, PL_LOAD_ROOT_ONLY, 0, NULL, NULL, 0}
 
 /**
  * kustomize build of the kustomization in `dir` (absolute path in `fs`).
