@@ -1788,6 +1788,93 @@ static void prescan(build *b, const char *dir, int depth)
     pl_free(kfile);
 }
 
+/*
+ * Bases that several kustomizations pull in are built first, spread over the threads, and
+ * cached; the builds that include them then only copy them. Results are the same: a base's
+ * build depends only on its directory when no openapi or buildMetadata is involved (the only
+ * case in which threads are used). A prebuild that fails is simply not cached: the real build
+ * meets the same error at the point kustomize would.
+ */
+typedef struct prebuild_set {
+    build proto;
+    const char **dirs;
+    size_t n, next;
+} prebuild_set;
+
+static void prebuild_run(prebuild_set *ps, build *b)
+{
+    for (;;) {
+        const char *dir;
+        accum sub;
+        json_t *origin;
+        pthread_mutex_lock(&b->sh->lock);
+        dir = ps->next < ps->n ? ps->dirs[ps->next++] : NULL;
+        pthread_mutex_unlock(&b->sh->lock);
+        if (!dir)
+            return;
+        if (accum_init(&sub, b->tc_default) == 0) {
+            origin = json_string(dir);
+            if (build_dir(b, &sub, dir, 0, origin, NULL) == 0)
+                cache_put(b, dir, &sub);
+            json_decref(origin);
+        }
+        accum_dispose(&sub);
+        pl_error_clear();
+    }
+}
+
+static void *prebuild_main(void *arg)
+{
+    prebuild_set *ps = arg;
+    build mine = ps->proto;
+    prebuild_run(ps, &mine);
+    pthread_mutex_lock(&mine.sh->lock);
+    mine.sh->threads_free++;
+    pthread_mutex_unlock(&mine.sh->lock);
+    return NULL;
+}
+
+static void prebuild_shared_bases(build *b, const char *top)
+{
+    prebuild_set ps;
+    const char *key;
+    json_t *v;
+    pthread_t th;
+    int started = 0;
+
+    if (!b->sh->parallel || b->sh->threads_free < 1)
+        return;
+    memset(&ps, 0, sizeof(ps));
+    if (!(ps.dirs = pl_calloc(json_object_size(b->sh->uses) + 1, sizeof(*ps.dirs))))
+        return;
+    json_object_foreach(b->sh->uses, key, v) {
+        if (json_integer_value(v) > 1)
+            ps.dirs[ps.n++] = key;
+    }
+    if (ps.n >= 2) {
+        /* as if pulled in by the top kustomization: cycle checks and the Component rule apply */
+        ps.proto = *b;
+        ps.proto.visited[0] = top;
+        ps.proto.depth = 1;
+        pthread_mutex_lock(&b->sh->lock);
+        b->sh->threads_free--;
+        pthread_mutex_unlock(&b->sh->lock);
+        started = pthread_create(&th, NULL, prebuild_main, &ps) == 0;
+        if (!started) {
+            pthread_mutex_lock(&b->sh->lock);
+            b->sh->threads_free++;
+            pthread_mutex_unlock(&b->sh->lock);
+        }
+        {
+            build mine = ps.proto;
+            prebuild_run(&ps, &mine);
+        }
+        if (started)
+            pthread_join(th, NULL);
+    }
+    pl_free(ps.dirs);
+}
+
 /* ---- output cleanup ------------------------------------------------------------------------------ */
 
 static int strip_annotations(pl_kz_resmap *m, int keep_origin, int keep_transformer)
@@ -1856,6 +1943,7 @@ int pl_kustomize_build(json_t **out, pl_fs *fs, const char *dir, const pl_render
     b.sh = &sh;
     b.seen = json_object();
     prescan(&b, dir, 0);
+    prebuild_shared_bases(&b, dir);
     {
         json_t *origin = json_string("");
         error = build_dir(&b, &ra, dir, 0, origin, &sort_options);
