@@ -1912,6 +1912,20 @@ static int drop_local_config(pl_kz_resmap *m)
     return 0;
 }
 
+typedef struct tc_job {
+    pl_kz_tconfig *tc;
+    int error;
+    char msg[sizeof(((pl_error *)0)->message)];
+} tc_job;
+
+static void *tconfig_default_main(void *arg)
+{
+    tc_job *job = arg;
+    if ((job->error = pl_kz_tconfig_default(&job->tc)) < 0)
+        snprintf(job->msg, sizeof(job->msg), "%s", pl_error_last()->message);
+    return NULL;
+}
+
 int pl_kustomize_build(json_t **out, pl_fs *fs, const char *dir, const pl_render_opts *opts)
 {
     build b;
@@ -1924,25 +1938,40 @@ int pl_kustomize_build(json_t **out, pl_fs *fs, const char *dir, const pl_render
 
     *out = NULL;
     memset(&b, 0, sizeof(b));
+    memset(&ra, 0, sizeof(ra));
     b.fs = fs;
     b.opts = opts ? opts : &defaults;
     b.top_dir = dir;
-    if ((error = pl_kz_tconfig_default(&b.tc_default)) < 0 ||
-        (error = accum_init(&ra, b.tc_default)) < 0)
-        goto done;
-    memset(&sh, 0, sizeof(sh));
-    pthread_mutex_init(&sh.lock, NULL);
-    sh.uses = json_object();
-    sh.parallel = b.opts->max_threads != 1;
-    /* the machine's cores, at most 8 threads in all */
+    /* the default field-spec tables are parsed on another core while the tree is scanned */
     {
-        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        long want = b.opts->max_threads > 0 ? b.opts->max_threads : (cpus > 0 ? cpus : 1);
-        sh.threads_free = (int)((want > 8 ? 8 : want) - 1);
+        tc_job job = {NULL, 0, {0}};
+        pthread_t th;
+        int threaded = b.opts->max_threads != 1 &&
+                       pthread_create(&th, NULL, tconfig_default_main, &job) == 0;
+        memset(&sh, 0, sizeof(sh));
+        pthread_mutex_init(&sh.lock, NULL);
+        sh.uses = json_object();
+        sh.parallel = b.opts->max_threads != 1;
+        {
+            long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+            long want = b.opts->max_threads > 0 ? b.opts->max_threads : (cpus > 0 ? cpus : 1);
+            sh.threads_free = (int)((want > 8 ? 8 : want) - 1);
+        }
+        b.sh = &sh;
+        b.seen = json_object();
+        prescan(&b, dir, 0);
+        if (threaded)
+            pthread_join(th, NULL);
+        else
+            tconfig_default_main(&job);
+        b.tc_default = job.tc;
+        if ((error = job.error) < 0) {
+            pl_error_set(job.error, "%s", job.msg);
+            goto done;
+        }
     }
-    b.sh = &sh;
-    b.seen = json_object();
-    prescan(&b, dir, 0);
+    if ((error = accum_init(&ra, b.tc_default)) < 0)
+        goto done;
     prebuild_shared_bases(&b, dir);
     {
         json_t *origin = json_string("");
