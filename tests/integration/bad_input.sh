@@ -17,7 +17,7 @@ check() { # name dir expected-substring [extra args...]
     local out="$WORK/$name.out" err="$WORK/$name.err" rc
     # bounded memory and time: an alias bomb must stop on its own (sanitizer builds reserve
     # terabytes of shadow address space, so they run without the address-space cap)
-    (if [ -z "${ASAN_OPTIONS:-}" ]; then ulimit -v 2000000; fi
+    (if [ -z "${ASAN_OPTIONS:-}${TSAN_OPTIONS:-}" ]; then ulimit -v 2000000; fi
      timeout 20 "$PLUMB" render "$dir" "$@" >"$out" 2>"$err")
     rc=$?
     local lines
