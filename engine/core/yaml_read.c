@@ -713,6 +713,124 @@ static int fail_parser(reader *r, yaml_parser_t *p)
                         p->context ? p->context : "");
 }
 
+/* Turn one parser event into JSON (shared by the libyaml path and the fast path). */
+static int handle_event(reader *r, yaml_event_t *ev, int *done)
+{
+    int error = 0;
+
+    switch (ev->type) {
+    case YAML_STREAM_END_EVENT:
+        *done = 1;
+        break;
+    case YAML_DOCUMENT_START_EVENT:
+        r->doc = NULL;
+        reset_anchors(r);
+        break;
+    case YAML_DOCUMENT_END_EVENT:
+        /* empty and null documents are not resources */
+        if (r->doc && !json_is_null(r->doc)) {
+            if (json_array_append_new(r->docs, r->doc) < 0)
+                error = pl_error_set(PL_ENOMEM, "out of memory");
+        } else {
+            json_decref(r->doc);
+        }
+        r->doc = NULL;
+        break;
+    case YAML_MAPPING_START_EVENT:
+    case YAML_SEQUENCE_START_EVENT: {
+        int is_map = ev->type == YAML_MAPPING_START_EVENT;
+        json_t *node = is_map ? json_object() : json_array();
+        if (!node) {
+            error = pl_error_set(PL_ENOMEM, "out of memory");
+            break;
+        }
+        error = push(r, node,
+                     is_map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor,
+                     &ev->start_mark);
+        break;
+    }
+    case YAML_MAPPING_END_EVENT:
+    case YAML_SEQUENCE_END_EVENT: {
+        frame f = r->stack[--r->depth];
+        drop_key(r, &f);
+        json_decref(f.explicit_keys);
+        if (f.anchor)
+            error = register_anchor(r, f.anchor, f.node);
+        if (error == 0)
+            error = attach(r, f.node, &ev->start_mark, 0, ev);
+        else
+            json_decref(f.node);
+        break;
+    }
+    case YAML_SCALAR_EVENT: {
+        json_t *node;
+        frame *f = r->depth ? &r->stack[r->depth - 1] : NULL;
+        int is_key = f && json_is_object(f->node) && !f->has_key;
+        /* keys keep their text; build a cheap placeholder for them */
+        node = is_key ? json_null() : make_scalar(r, ev);
+        if (!node) {
+            error = pl_error_last()->code ? pl_error_last()->code : PL_ENOMEM;
+            break;
+        }
+        if (ev->data.scalar.anchor && !is_key) {
+            error = register_anchor(r, pl_strdup((const char *)ev->data.scalar.anchor), node);
+            if (error < 0) {
+                json_decref(node);
+                break;
+            }
+        }
+        error = attach(r, node, &ev->start_mark, is_key, ev);
+        break;
+    }
+    case YAML_ALIAS_EVENT: {
+        anchor_ent *a = NULL;
+        json_t *copy;
+        for (size_t i = 0; i < r->nanchors; i++)
+            if (!strcmp(r->anchors[i].name, (const char *)ev->data.alias.anchor))
+                a = &r->anchors[i];
+        if (!a) {
+            error = pl_error_set(PL_EINVALID, "%s:%zu:%zu: unknown anchor '%s' referenced",
+                                 r->name, ev->start_mark.line + 1, ev->start_mark.column + 1,
+                                 (const char *)ev->data.alias.anchor);
+            break;
+        }
+        r->alias_nodes += a->count;
+        if (r->alias_nodes > r->max_alias_nodes) {
+            error = pl_error_set(PL_ETOOBIG,
+                                 "%s:%zu:%zu: YAML aliases expand to more than %zu nodes "
+                                 "(alias bomb?)",
+                                 r->name, ev->start_mark.line + 1, ev->start_mark.column + 1,
+                                 r->max_alias_nodes);
+            break;
+        }
+        {
+            frame *f = r->depth ? &r->stack[r->depth - 1] : NULL;
+            if (f && json_is_object(f->node) && !f->has_key && json_is_string(a->node)) {
+                /* alias used as a key */
+                error = set_key(r, f, json_string_value(a->node),
+                                strlen(json_string_value(a->node)));
+                f->key_is_merge = 0;
+                f->key_line = ev->start_mark.line;
+                f->key_col = ev->start_mark.column;
+                break;
+            }
+        }
+        copy = json_deep_copy(a->node);
+        if (!copy) {
+            error = pl_error_set(PL_ENOMEM, "out of memory");
+            break;
+        }
+        error = attach(r, copy, &ev->start_mark, 0, ev);
+        break;
+    }
+    default:
+        break;
+    }
+    return error;
+}
+
+#include "yaml_fast.inc"
+
 int pl_yaml_parse(json_t **out, const char *data, size_t len, const char *name,
                   const pl_yaml_opts *opts)
 {
@@ -731,6 +849,28 @@ int pl_yaml_parse(json_t **out, const char *data, size_t len, const char *name,
         return pl_error_set(PL_ETOOBIG, "%s: larger than %zu bytes", r.name, max_bytes);
     if (!(r.docs = json_array()))
         return pl_error_set(PL_ENOMEM, "out of memory");
+
+    /* most manifests are plain block YAML: try the fast scanner, libyaml for anything else */
+    if (!(opts && opts->no_fast_path) && fast_parse(&r, data, len) == 0) {
+        unwind(&r);
+        pl_buf_dispose(&r.keys);
+        reset_anchors(&r);
+        pl_free(r.anchors);
+        pl_free(r.stack);
+        *out = r.docs;
+        return 0;
+    }
+    unwind(&r);
+    pl_buf_clear(&r.keys);
+    reset_anchors(&r);
+    r.alias_nodes = 0;
+    json_decref(r.doc);
+    r.doc = NULL;
+    json_decref(r.docs);
+    if (!(r.docs = json_array()))
+        return pl_error_set(PL_ENOMEM, "out of memory");
+    pl_error_clear();
+
     if (!yaml_parser_initialize(&parser)) {
         json_decref(r.docs);
         return pl_error_set(PL_ENOMEM, "out of memory");
@@ -742,114 +882,7 @@ int pl_yaml_parse(json_t **out, const char *data, size_t len, const char *name,
             error = fail_parser(&r, &parser);
             break;
         }
-        switch (ev.type) {
-        case YAML_STREAM_END_EVENT:
-            done = 1;
-            break;
-        case YAML_DOCUMENT_START_EVENT:
-            r.doc = NULL;
-            reset_anchors(&r);
-            break;
-        case YAML_DOCUMENT_END_EVENT:
-            /* empty and null documents are not resources */
-            if (r.doc && !json_is_null(r.doc)) {
-                if (json_array_append_new(r.docs, r.doc) < 0)
-                    error = pl_error_set(PL_ENOMEM, "out of memory");
-            } else {
-                json_decref(r.doc);
-            }
-            r.doc = NULL;
-            break;
-        case YAML_MAPPING_START_EVENT:
-        case YAML_SEQUENCE_START_EVENT: {
-            int is_map = ev.type == YAML_MAPPING_START_EVENT;
-            json_t *node = is_map ? json_object() : json_array();
-            if (!node) {
-                error = pl_error_set(PL_ENOMEM, "out of memory");
-                break;
-            }
-            error = push(&r, node,
-                         is_map ? ev.data.mapping_start.anchor : ev.data.sequence_start.anchor,
-                         &ev.start_mark);
-            break;
-        }
-        case YAML_MAPPING_END_EVENT:
-        case YAML_SEQUENCE_END_EVENT: {
-            frame f = r.stack[--r.depth];
-            drop_key(&r, &f);
-            json_decref(f.explicit_keys);
-            if (f.anchor)
-                error = register_anchor(&r, f.anchor, f.node);
-            if (error == 0)
-                error = attach(&r, f.node, &ev.start_mark, 0, &ev);
-            else
-                json_decref(f.node);
-            break;
-        }
-        case YAML_SCALAR_EVENT: {
-            json_t *node;
-            frame *f = r.depth ? &r.stack[r.depth - 1] : NULL;
-            int is_key = f && json_is_object(f->node) && !f->has_key;
-            /* keys keep their text; build a cheap placeholder for them */
-            node = is_key ? json_null() : make_scalar(&r, &ev);
-            if (!node) {
-                error = pl_error_last()->code ? pl_error_last()->code : PL_ENOMEM;
-                break;
-            }
-            if (ev.data.scalar.anchor && !is_key) {
-                error = register_anchor(&r, pl_strdup((const char *)ev.data.scalar.anchor), node);
-                if (error < 0) {
-                    json_decref(node);
-                    break;
-                }
-            }
-            error = attach(&r, node, &ev.start_mark, is_key, &ev);
-            break;
-        }
-        case YAML_ALIAS_EVENT: {
-            anchor_ent *a = NULL;
-            json_t *copy;
-            for (size_t i = 0; i < r.nanchors; i++)
-                if (!strcmp(r.anchors[i].name, (const char *)ev.data.alias.anchor))
-                    a = &r.anchors[i];
-            if (!a) {
-                error = pl_error_set(PL_EINVALID, "%s:%zu:%zu: unknown anchor '%s' referenced",
-                                     r.name, ev.start_mark.line + 1, ev.start_mark.column + 1,
-                                     (const char *)ev.data.alias.anchor);
-                break;
-            }
-            r.alias_nodes += a->count;
-            if (r.alias_nodes > r.max_alias_nodes) {
-                error = pl_error_set(PL_ETOOBIG,
-                                     "%s:%zu:%zu: YAML aliases expand to more than %zu nodes "
-                                     "(alias bomb?)",
-                                     r.name, ev.start_mark.line + 1, ev.start_mark.column + 1,
-                                     r.max_alias_nodes);
-                break;
-            }
-            {
-                frame *f = r.depth ? &r.stack[r.depth - 1] : NULL;
-                if (f && json_is_object(f->node) && !f->has_key && json_is_string(a->node)) {
-                    /* alias used as a key */
-                    error = set_key(&r, f, json_string_value(a->node),
-                                    strlen(json_string_value(a->node)));
-                    f->key_is_merge = 0;
-                    f->key_line = ev.start_mark.line;
-                    f->key_col = ev.start_mark.column;
-                    break;
-                }
-            }
-            copy = json_deep_copy(a->node);
-            if (!copy) {
-                error = pl_error_set(PL_ENOMEM, "out of memory");
-                break;
-            }
-            error = attach(&r, copy, &ev.start_mark, 0, &ev);
-            break;
-        }
-        default:
-            break;
-        }
+        error = handle_event(&r, &ev, &done);
         yaml_event_delete(&ev);
     }
 

@@ -70,8 +70,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pl_buf out = PL_BUF_INIT;
 
     opts.max_nodes = 200000; /* keep each run short */
-    if (pl_yaml_parse(&docs, (const char *)data, size, "fuzz.yaml", &opts) < 0)
-        goto done;
+    {
+        /* the fast block-YAML scanner must agree with libyaml on every input */
+        pl_yaml_opts slow = opts;
+        json_t *ref = NULL;
+        int ea, eb;
+        slow.no_fast_path = 1;
+        ea = pl_yaml_parse(&docs, (const char *)data, size, "fuzz.yaml", &opts);
+        eb = pl_yaml_parse(&ref, (const char *)data, size, "fuzz.yaml", &slow);
+        if (ea != eb) {
+            fprintf(stderr, "fast path %d, libyaml %d\n", ea, eb);
+            abort();
+        }
+        if (ea == 0) {
+            char *ja = json_dumps(docs, JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+            char *jb = json_dumps(ref, JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+            if (!ja || !jb || strcmp(ja, jb)) {
+                fprintf(stderr, "fast path and libyaml differ:\n%s\n%s\n", ja ? ja : "?",
+                        jb ? jb : "?");
+                abort();
+            }
+            free(ja);
+            free(jb);
+        }
+        json_decref(ref);
+        if (ea < 0)
+            goto done;
+    }
     if (pl_yaml_emit_stream(&out, docs) < 0)
         goto done;
     if (pl_yaml_parse(&again, out.ptr ? out.ptr : "", out.len, "out.yaml", NULL) < 0) {

@@ -115,8 +115,9 @@ typedef struct pl_yaml_opts {
     size_t max_bytes; /* input size; 0 = default (64 MiB) */
     int duplicate_keys_last_wins; /* kustomization files (go-yaml v2): a repeated key wins; */
                                   /* resources (go-yaml v3) reject repeated keys */
+    int no_fast_path; /* parse with libyaml only (tests compare both paths) */
 } pl_yaml_opts;
-#define PL_YAML_OPTS_INIT {1, 0, 0, 0}
+#define PL_YAML_OPTS_INIT {1, 0, 0, 0, 0}
 
 /**
  * Parse a YAML (or JSON) stream into a JSON array of documents (owned by the caller).
