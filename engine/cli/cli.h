@@ -5,6 +5,17 @@
 #include <jansson.h>
 
 int pl_cli_render(int argc, char **argv);
+int pl_cli_lint(int argc, char **argv); /* `plumb lint PATH [--since REV] [-o text|json]` (cmd_lint.c) */
+/* `plumb maas render|migrate ...` (cmd_maas.c). */
+int pl_cli_maas(int argc, char **argv);
+/* `plumb maas migrate ...`: argv[0] is "migrate" (cmd_maas_migrate.c). */
+int pl_cli_maas_migrate(int argc, char **argv);
+/*
+ * The kustomize generator apiVersion plumb.dev/v1alpha1, kind MaaSRender: the MaaS renderer
+ * over the accumulated resources (pl_render_opts.generator; cmd_maas.c). Reentrant.
+ */
+int pl_cli_maas_generator(json_t **out, const json_t *config, const json_t *accumulated,
+                          void *payload);
 
 /* Objects of the last successful render, left for exit() to reclaim (borrowed by no one). */
 extern json_t *pl_cli__kept_objects;

@@ -104,6 +104,7 @@ int pl_cli_render(int argc, char **argv)
         opts.max_threads = atoi(getenv("PLUMB_THREADS")) > 0 ? atoi(getenv("PLUMB_THREADS")) : 0;
     opts.fetch_remote = pl_source_fetch_remote;
     opts.fetch_payload = NULL;
+    opts.generator = pl_cli_maas_generator; /* kind MaaSRender generators (cmd_maas.c) */
     /*
      * A directory with a kustomization is a kustomize build. So is any directory when a
      * kustomize-only flag was given: the user asked for kustomize semantics, and kustomize

@@ -15,6 +15,10 @@ static void usage(FILE *f)
           "commands:\n"
           "  render PATH [-o FILE] [--reorder none|legacy] [--load-restrictor MODE]\n"
           "                 kustomize build (or plain manifests) on stdout\n"
+          "  maas render DIR [--base DIR] [--diagnostics FILE]\n"
+          "                 MaaS policies: preview, migrate or lint (plumb maas --help)\n"
+          "  maas migrate   tier-to-subscription migration (plumb maas migrate --help)\n"
+          "  lint PATH [--since REV] [-o text|json]  MaaS lint rules over a tree (pre-commit)\n"
           "  version        print the version\n",
           f);
 }
@@ -31,6 +35,9 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "render"))
         return pl_cli_render(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "maas"))
+        return pl_cli_maas(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "lint")) return pl_cli_lint(argc - 1, argv + 1);
     if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(stdout);
         return 0;

@@ -1362,6 +1362,41 @@ static int run_plugin_list(build *b, const pl_kz_ctx *ctx, accum *ra, json_t *li
                                  pl_json_str(cfg, "metadata", "name", NULL) ? pl_json_str(cfg, "metadata", "name", NULL) : "?");
             goto done;
         }
+        /*
+         * plumb's own generators (apiVersion plumb.dev/v1alpha1, e.g. kind MaaSRender) are not
+         * kustomize plugins: the host runs them through opts->generator, fed with the resources
+         * accumulated so far, and their objects join the resmap with plain create behaviour.
+         * kubectl kustomize cannot run them (renderers/maas/README.md).
+         */
+        if (generators && av && !strcmp(av, "plumb.dev/v1alpha1") && ctx->opts->generator) {
+            json_t *acc = json_array(), *made = NULL, *o;
+            pl_kz_resmap gen;
+            size_t j;
+            pl_kz_resmap_init(&gen);
+            for (j = 0; acc && j < ra->rm.n; j++)
+                json_array_append(acc, ra->rm.v[j]->obj);
+            error = acc ? ctx->opts->generator(&made, cfg, acc, ctx->opts->generator_payload)
+                        : pl_error_set(PL_ENOMEM, "out of memory");
+            json_array_foreach(error == 0 ? made : NULL, j, o) {
+                /* a copy: the generator's objects may share parts with its input */
+                json_t *copy = pl_kz_json_copy(o);
+                pl_kz_res *r = copy ? pl_kz_res_new_take(copy) : NULL;
+                if (r)
+                    r->behavior = PL_KZ_BEHAVIOR_CREATE;
+                if ((error = pl_kz_resmap_append(&gen, r)) < 0)
+                    break;
+            }
+            if (error == 0)
+                error = pl_kz_resmap_absorb(&ra->rm, &gen);
+            pl_kz_resmap_dispose(&gen);
+            json_decref(made);
+            json_decref(acc);
+            if (error < 0) {
+                pl_error_prefix("%s", ctx->origin_path);
+                goto done;
+            }
+            continue;
+        }
         if ((error = pl_kz_builtin_check_user(cfg)) < 0) {
             pl_error_prefix("%s", ctx->origin_path);
             goto done;

@@ -29,6 +29,12 @@
 const char *pl_maas_cfg_str(const json_t *config, const char *key);
 /* Boolean keys (gatewayAuthOnly, migration.priorityFromLevel). */
 int pl_maas_cfg_bool(const json_t *config, const char *key);
+/**
+ * Check a configuration before use (added by the preview helper): NULL or a mapping whose
+ * known keys have the right types, mode in preview|migrate|lint, profile in
+ * membership|selector. 0, or PL_EINVALID with a message naming maas-render.yaml.
+ */
+int pl_maas_cfg_check(const json_t *config);
 
 /* ---- diagnostics -------------------------------------------------------------------------- */
 
@@ -37,6 +43,22 @@ int pl_maas_diag(json_t *diags, const char *rule, const char *severity, const ch
                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /** "Kind/namespace/name" of an object (owned string). */
 char *pl_maas_objref(const json_t *obj);
+
+/* ---- object helpers and CRD schema (§2) [owner: preview, in maas_common.c] -------------------- */
+
+/** 1 if `obj` has API group `group` (any version; "" = core) and kind `kind`. */
+int pl_maas_is(const json_t *obj, const char *group, const char *kind);
+/**
+ * §2: 1 when `obj` satisfies the current CRD schema of its kind (MaaSModelRef, MaaSAuthPolicy,
+ * MaaSSubscription, ExternalModel of maas.opendatahub.io), or is no MaaS CR; 0 when it does
+ * not, appending one MAAS020 error naming the first violation to `diags` (if non-NULL).
+ * Unknown spec fields (e.g. spec.tokenRateLimits) are violations.
+ */
+int pl_maas_schema_valid(const json_t *obj, json_t *diags);
+/** 1 if a token window matches the CRD pattern ^[1-9]\d{0,3}(s|m|h)$. */
+int pl_maas_window_valid(const char *window);
+/** A valid window in seconds, -1 for an invalid one. */
+long long pl_maas_window_seconds(const char *window);
 
 /* ---- tiers (§1.1) --------------------------------------------------------------------------- */
 

@@ -33,8 +33,19 @@ typedef struct pl_render_opts {
      * several threads at once; fetch_remote is always called one at a time.
      */
     int max_threads;
+    /*
+     * Generators the host implements: a kustomization `generators:` entry whose config has
+     * apiVersion plumb.dev/v1alpha1 (e.g. kind MaaSRender) is handed to this callback with the
+     * resources accumulated so far (`accumulated`, a borrowed JSON array of objects); it sets
+     * `*out` to a JSON array of new objects (owned by the caller) and returns 0, or a negative
+     * pl_code with pl_error_set. NULL: such generators are an error. engine/cli wires it to
+     * the MaaS renderer (renderers/maas); kubectl kustomize cannot run these generators.
+     * It may be called from several build threads at once, so it must be reentrant.
+     */
+    int (*generator)(json_t **out, const json_t *config, const json_t *accumulated, void *payload);
+    void *generator_payload;
 } pl_render_opts;
-#define PL_RENDER_OPTS_INIT {1, PL_REORDER_UNSET, PL_LOAD_ROOT_ONLY, 0, NULL, NULL, 0}
+#define PL_RENDER_OPTS_INIT {1, PL_REORDER_UNSET, PL_LOAD_ROOT_ONLY, 0, NULL, NULL, 0, NULL, NULL}
 
 /**
  * kustomize build of the kustomization in `dir` (absolute path in `fs`).
