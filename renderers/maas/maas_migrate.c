@@ -321,8 +321,15 @@ static int read_models(migration *mg)
             str_or(pl_json_str(o, "metadata", "namespace", NULL), "default");
         mg->nmodels++;
     }
-    if (mg->nmodels)
+    if (mg->nmodels) {
+        size_t kept = 1;
         qsort(mg->models, mg->nmodels, sizeof(*mg->models), model_cmp);
+        /* one model per identity: a tree listing the same object twice migrates it once */
+        for (size_t m = 1; m < mg->nmodels; m++)
+            if (model_cmp(&mg->models[kept - 1], &mg->models[m]) != 0)
+                mg->models[kept++] = mg->models[m];
+        mg->nmodels = kept;
+    }
     for (size_t m = 0; m < mg->nmodels; m++) {
         const char *text =
             pl_json_str(mg->models[m].obj, "metadata", "annotations", ANN_TIERS, NULL);

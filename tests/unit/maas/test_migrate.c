@@ -754,6 +754,19 @@ static void test_maas_migrate__groups_and_models(void **state)
     assert_non_null(find(out, "MaaSModelRef", "default", "nons"));
     json_decref(out);
     json_decref(diags);
+
+    /* the same model twice in the input is migrated once */
+    migrate(&out, &diags,
+            ONE_TIER GW_TRLP(LIMIT("a", "1", "1m", "auth.identity.tier == \"free\""))
+                MODEL("m", "llm", "'[]'") MODEL("m", "llm", "'[]'"),
+            NULL);
+    assert_int_equal(json_array_size(out), 3);
+    assert_int_equal(json_array_size(pl_json_path(
+                         find(out, "MaaSAuthPolicy", "models-as-a-service", "free-models-access"),
+                         "spec", "modelRefs", NULL)),
+                     1);
+    json_decref(out);
+    json_decref(diags);
 }
 
 static void test_maas_migrate__shared_model_ref_labels(void **state)
