@@ -159,6 +159,9 @@ static char *join_list(const json_t *list)
 /* ---- diagnostics ------------------------------------------------------------------------ */
 
 static void vdiag(lint *l, int once, const char *rule, const char *sev, const char *ref,
+                  const char *fmt, va_list ap) __attribute__((format(printf, 6, 0)));
+
+static void vdiag(lint *l, int once, const char *rule, const char *sev, const char *ref,
                   const char *fmt, va_list ap)
 {
     pl_buf key = PL_BUF_INIT;
