@@ -97,6 +97,8 @@ struct accum {
 
 static int build_dir(build *b, accum *ra, const char *dir, int is_component, json_t *origin_path,
                      json_t **sort_options);
+static int accumulate_serial(build *b, const pl_kz_ctx *ctx, accum *ra, json_t *list,
+                             json_t *origin_path, const unsigned char *kinds);
 
 /* ---- small helpers ------------------------------------------------------------------------ */
 
@@ -480,14 +482,11 @@ int pl_kz_load_file(const pl_kz_ctx *ctx, const char *rel, pl_buf *out, char **o
         return pl_error_set(PL_EINVALID, "%s: empty file path", ctx->dir);
     if (!(path = pl_path_join(ctx->dir, rel)))
         return pl_error_set(PL_ENOMEM, "out of memory");
-    if (pl_fs_kind_of(ctx->fs, path) != PL_FS_FILE) {
-        error = pl_error_set(PL_ENOTFOUND, "%s: no such file (named in %s)", path,
-                             ctx->origin_path ? ctx->origin_path : ctx->dir);
-        goto done;
-    }
+    /* no stat up front: the realpath and read calls fail on a missing file anyway, and the
+     * message is decided on that (rare) path */
     if (ctx->opts->restrictor == PL_LOAD_ROOT_ONLY) {
         if ((error = pl_fs_realpath(ctx->fs, path, &real)) < 0)
-            goto done;
+            goto not_file;
         if (!pl_path_within(real, ctx->root)) {
             error = pl_error_set(PL_EINVALID,
                                  "security; file '%s' is not in or below '%s' (load restrictor "
@@ -497,11 +496,16 @@ int pl_kz_load_file(const pl_kz_ctx *ctx, const char *rel, pl_buf *out, char **o
         }
     }
     if ((error = pl_fs_read(ctx->fs, path, out)) < 0)
-        goto done;
+        goto not_file;
     if (out_path) {
         *out_path = path;
         path = NULL;
     }
+    goto done;
+not_file:
+    if (pl_fs_kind_of(ctx->fs, path) != PL_FS_FILE)
+        error = pl_error_set(PL_ENOTFOUND, "%s: no such file (named in %s)", path,
+                             ctx->origin_path ? ctx->origin_path : ctx->dir);
 done:
     pl_free(path);
     pl_free(real);
@@ -1063,7 +1067,7 @@ static void *worker_main(void *arg)
  * failing entry in list order decides the error, as it would sequentially.
  */
 static int accumulate_parallel(build *b, const pl_kz_ctx *ctx, accum *ra, json_t *list,
-                               json_t *origin_path)
+                               json_t *origin_path, const unsigned char *kinds)
 {
     taskset ts;
     size_t i, n = json_array_size(list);
@@ -1081,9 +1085,7 @@ static int accumulate_parallel(build *b, const pl_kz_ctx *ctx, accum *ra, json_t
     /* resolve directories up front, in order: resolution errors stay sequential */
     json_array_foreach(list, i, e) {
         const char *rel = json_string_value(e);
-        char *path = pl_path_join(ctx->dir, rel);
-        int is_dir = path && pl_fs_kind_of(b->fs, path) == PL_FS_DIR;
-        pl_free(path);
+        int is_dir = kinds[i] == PL_FS_DIR;
         ts.tasks[i].rel = rel;
         if (is_dir && (error = resolve_dir(b, ctx, rel, 0, NULL, &ts.tasks[i].real)) < 0) {
             n = i; /* entries after a failing one are never looked at */
@@ -1137,25 +1139,42 @@ static int accumulate_parallel(build *b, const pl_kz_ctx *ctx, accum *ra, json_t
 static int accumulate_resources(build *b, const pl_kz_ctx *ctx, accum *ra, json_t *list,
                                 json_t *origin_path)
 {
-    size_t i, ndirs = 0;
+    size_t i, ndirs = 0, n = json_array_size(list);
+    json_t *e;
+    int error;
+    unsigned char stack_kinds[64], *kinds = n <= 64 ? stack_kinds : pl_malloc(n);
+
+    if (!kinds)
+        return pl_error_set(PL_ENOMEM, "out of memory");
+    /* one stat per entry: file, directory or neither */
+    json_array_foreach(list, i, e) {
+        char *path = pl_path_join(ctx->dir, json_string_value(e));
+        kinds[i] = (unsigned char)(path ? pl_fs_kind_of(b->fs, path) : PL_FS_NONE);
+        ndirs += kinds[i] == PL_FS_DIR;
+        pl_free(path);
+    }
+    if (b->sh->parallel && !ctx->track_origin && ndirs >= 2 && b->sh->threads_free > 0) {
+        error = accumulate_parallel(b, ctx, ra, list, origin_path, kinds);
+        if (kinds != stack_kinds)
+            pl_free(kinds);
+        return error;
+    }
+    error = accumulate_serial(b, ctx, ra, list, origin_path, kinds);
+    if (kinds != stack_kinds)
+        pl_free(kinds);
+    return error;
+}
+
+static int accumulate_serial(build *b, const pl_kz_ctx *ctx, accum *ra, json_t *list,
+                             json_t *origin_path, const unsigned char *kinds)
+{
+    size_t i;
     json_t *e;
     int error;
 
-    if (b->sh->parallel && !ctx->track_origin) {
-        json_array_foreach(list, i, e) {
-            char *path = pl_path_join(ctx->dir, json_string_value(e));
-            ndirs += path && pl_fs_kind_of(b->fs, path) == PL_FS_DIR;
-            pl_free(path);
-        }
-        if (ndirs >= 2 && b->sh->threads_free > 0)
-            return accumulate_parallel(b, ctx, ra, list, origin_path);
-    }
-
     json_array_foreach(list, i, e) {
         const char *rel = json_string_value(e);
-        char *path = pl_path_join(ctx->dir, rel);
-        pl_fs_kind kind = path ? pl_fs_kind_of(b->fs, path) : PL_FS_NONE;
-        pl_free(path);
+        pl_fs_kind kind = (pl_fs_kind)kinds[i];
         if (kind == PL_FS_FILE) {
             size_t n0 = ra->rm.n;
             if ((error = accumulate_file(ctx, ra, rel, origin_path)) < 0)
