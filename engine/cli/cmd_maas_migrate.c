@@ -67,6 +67,15 @@ typedef struct migrate_opts {
     int verbose;
 } migrate_opts;
 
+/* Release text from json_dumps with the allocator jansson was given (pl_alloc_set_hooks). */
+static void jansson_free(void *p)
+{
+    json_free_t f = NULL;
+    json_get_alloc_funcs(NULL, &f);
+    if (p && f)
+        f(p);
+}
+
 static void usage(FILE *f)
 {
     fputs(
@@ -292,7 +301,7 @@ static int flags_to_objects(json_t **out, const migrate_opts *o)
                         "kind", "LLMInferenceService", "metadata", "name",
                         json_object_get(m, "name"), "namespace", json_object_get(m, "ns"),
                         "annotations", "alpha.maas.opendatahub.io/tiers", ann);
-        free(ann); /* json_dumps allocates with jansson's allocator (malloc) */
+        jansson_free(ann); /* json_dumps allocates with jansson's allocator */
         if (!obj || json_array_append_new(objs, obj) < 0)
             goto oom;
     }
@@ -302,7 +311,7 @@ static int flags_to_objects(json_t **out, const migrate_opts *o)
 oom:
     error = pl_error_set(PL_ENOMEM, "out of memory");
 done:
-    free(tiers_text);
+    jansson_free(tiers_text);
     json_decref(objs);
     json_decref(tiers);
     json_decref(limits);
