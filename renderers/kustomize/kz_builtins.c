@@ -266,9 +266,100 @@ int pl_kz_is_cluster_scoped(const char *api_version, const char *kind)
     /* the key is the Gvk's ApiVersion(), which is the apiVersion itself for every entry */
     if (!api_version || !kind)
         return 0;
+    /* first bytes compared inline: this runs several times per resource and transformer */
     for (size_t i = 0; i < sizeof(cluster_scoped) / sizeof(cluster_scoped[0]); i++)
-        if (!strcmp(cluster_scoped[i][1], kind) && !strcmp(cluster_scoped[i][0], api_version))
+        if (cluster_scoped[i][1][0] == kind[0] && cluster_scoped[i][1][1] == kind[1] &&
+            !strcmp(cluster_scoped[i][1], kind) && !strcmp(cluster_scoped[i][0], api_version))
             return 1;
+    return 0;
+}
+
+/* ---- field specs selected by an object's gvk ---------------------------------------------- */
+
+/*
+ * Which specs of a list select a gvk, remembered per distinct gvk: a transformer walks the same
+ * few kinds over and over (every Deployment, Service...), so the matching runs once per kind
+ * instead of once per resource and spec. Indexes stay in list order. Past SEL_SLOTS distinct
+ * gvks the answer is computed into `scratch` each time.
+ */
+#define SEL_SLOTS 16
+typedef struct spec_sel {
+    const pl_kz_fslist *l;
+    size_t n;
+    pl_kz_objgvk gvk[SEL_SLOTS];
+    size_t *idx[SEL_SLOTS], cnt[SEL_SLOTS];
+    size_t *scratch;
+} spec_sel;
+
+static void spec_sel_init(spec_sel *s, const pl_kz_fslist *l)
+{
+    memset(s, 0, sizeof(*s));
+    s->l = l;
+}
+
+static void spec_sel_dispose(spec_sel *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        pl_free(s->idx[i]);
+        pl_free((char *)s->gvk[i].kind); /* owns version and group too */
+    }
+    pl_free(s->scratch);
+    memset(s, 0, sizeof(*s));
+}
+
+static int same_objgvk(const pl_kz_objgvk *a, const pl_kz_objgvk *b)
+{
+    return a->glen == b->glen && !strcmp(a->kind, b->kind) && !strcmp(a->version, b->version) &&
+           !memcmp(a->group, b->group, a->glen);
+}
+
+/* *out: indexes of the specs selecting g (borrowed from s), *nout of them */
+static int spec_sel_get(spec_sel *s, const pl_kz_objgvk *g, const size_t **out, size_t *nout)
+{
+    size_t *v, n = 0;
+
+    for (size_t i = 0; i < s->n; i++) {
+        if (same_objgvk(&s->gvk[i], g)) {
+            *out = s->idx[i];
+            *nout = s->cnt[i];
+            return 0;
+        }
+    }
+    if (s->n < SEL_SLOTS) {
+        v = s->l->n ? pl_malloc(s->l->n * sizeof(*v)) : NULL;
+    } else {
+        if (!s->scratch && s->l->n)
+            s->scratch = pl_malloc(s->l->n * sizeof(*s->scratch));
+        v = s->scratch;
+    }
+    if (s->l->n && !v)
+        return pl_error_set(PL_ENOMEM, "out of memory");
+    for (size_t j = 0; j < s->l->n; j++)
+        if (pl_kz_fieldspec_matches_gvk(&s->l->v[j], g))
+            v[n++] = j;
+    if (s->n < SEL_SLOTS) {
+        /* the gvk strings of g belong to an object a callback may change: keep copies */
+        size_t kl = strlen(g->kind), vl = strlen(g->version);
+        char *mem = pl_malloc(kl + vl + g->glen + 3);
+
+        if (!mem) {
+            pl_free(v);
+            return pl_error_set(PL_ENOMEM, "out of memory");
+        }
+        memcpy(mem, g->kind, kl + 1);
+        memcpy(mem + kl + 1, g->version, vl + 1);
+        memcpy(mem + kl + vl + 2, g->group, g->glen);
+        mem[kl + vl + 2 + g->glen] = '\0';
+        s->gvk[s->n].kind = mem;
+        s->gvk[s->n].version = mem + kl + 1;
+        s->gvk[s->n].group = mem + kl + vl + 2;
+        s->gvk[s->n].glen = g->glen;
+        s->idx[s->n] = v;
+        s->cnt[s->n] = n;
+        s->n++;
+    }
+    *out = v;
+    *nout = n;
     return 0;
 }
 
@@ -347,9 +438,11 @@ static int map_transform(pl_kz_resmap *m, const json_t *cfg, const char *key, co
     pl_kz_fsprep *prep = NULL;
     json_t *values = NULL;
     entries_cb p;
+    spec_sel ss;
     int error;
 
     memset(&fsl, 0, sizeof(fsl));
+    spec_sel_init(&ss, &fsl);
     if ((error = string_map(&values, cfg, key, plugin)) < 0)
         return error;
     if (!values || json_object_size(values) == 0)
@@ -360,17 +453,23 @@ static int map_transform(pl_kz_resmap *m, const json_t *cfg, const char *key, co
     p.values = values;
     for (size_t i = 0; i < m->n; i++) {
         pl_kz_objgvk g;
+        const size_t *sel = NULL;
+        size_t nsel = 0;
+
         p.r = m->v[i];
         pl_kz_objgvk_of(&g, m->v[i]->obj);
-        for (size_t j = 0; j < fsl.n; j++) {
-            if (!pl_kz_fieldspec_matches_gvk(&fsl.v[j], &g))
-                continue;
+        if ((error = spec_sel_get(&ss, &g, &sel, &nsel)) < 0)
+            goto done;
+        for (size_t c = 0; c < nsel; c++) {
+            size_t j = sel[c];
+
             p.create = fsl.v[j].create;
             if ((error = pl_kz_fsprep_walk(prep, j, m->v[i]->obj, p.create, set_entries, &p)) < 0)
                 goto done;
         }
     }
 done:
+    spec_sel_dispose(&ss);
     pl_kz_fsprep_free(prep);
     json_decref(values);
     pl_kz_fslist_dispose(&fsl);
@@ -621,8 +720,11 @@ static int rolebinding_subjects(json_t *obj, int mode, ns_cb *p)
 
 /* the namespace filter on one object (no previous-id bookkeeping) */
 static int namespace_filter(pl_kz_res *r, const char *ns, const pl_kz_fslist *fsl,
-                            const pl_kz_fsprep *prep, int unset_only, int mode)
+                            const pl_kz_fsprep *prep, int unset_only, int mode, spec_sel *ss,
+                            const pl_kz_fsprep *meta_prep)
 {
+    const size_t *sel = NULL;
+    size_t nsel = 0;
     pl_kz_objgvk og;
     const char *av = pl_kz_res_api_version(r);
     const char *kind = pl_kz_res_kind(r);
@@ -637,14 +739,21 @@ static int namespace_filter(pl_kz_res *r, const char *ns, const pl_kz_fslist *fs
     /* metadata.namespace is set here, and only on objects not certainly cluster scoped */
     if (!pl_kz_is_cluster_scoped(av, kind)) {
         pl_kz_fieldspec meta = {NULL, NULL, NULL, (char *)"metadata/namespace", 1};
-        if ((error = pl_kz_fieldspec_apply(r->obj, &meta, set_namespace, &p)) < 0)
+        /* the prepared form (path split once) when the caller has one: same walk */
+        if ((error = meta_prep ? pl_kz_fsprep_walk(meta_prep, 0, r->obj, 1, set_namespace, &p)
+                               : pl_kz_fieldspec_apply(r->obj, &meta, set_namespace, &p)) < 0)
             return error;
     }
     if (is_rb && (error = rolebinding_subjects(r->obj, mode, &p)) < 0)
         return error;
     p.for_fieldspecs = 1;
+    if (!fsl || fsl->n == 0)
+        return 0;
     pl_kz_objgvk_of(&og, r->obj);
-    for (size_t j = 0; fsl && j < fsl->n; j++) {
+    if (ss && (error = spec_sel_get(ss, &og, &sel, &nsel)) < 0)
+        return error;
+    for (size_t c = 0; c < (ss ? nsel : fsl->n); c++) {
+        size_t j = ss ? sel[c] : c;
         const pl_kz_fieldspec *fs = &fsl->v[j];
         const char *path = nz(fs->path);
         /* removeUnneededMetaFieldSpecs: metadata/namespace is handled above; metadata/name
@@ -658,7 +767,7 @@ static int namespace_filter(pl_kz_res *r, const char *ns, const pl_kz_fslist *fs
             (!strcmp(fs->kind, "RoleBinding") || !strcmp(fs->kind, "ClusterRoleBinding")) &&
             !strcmp(path, "subjects/namespace"))
             continue;
-        if (!pl_kz_fieldspec_matches_gvk(fs, &og))
+        if (!ss && !pl_kz_fieldspec_matches_gvk(fs, &og))
             continue;
         if ((error = pl_kz_fsprep_walk(prep, j, r->obj, fs->create, set_namespace, &p)) < 0)
             return error;
@@ -754,12 +863,16 @@ int pl_kz_t_namespace(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *cfg)
 {
     const char *ns = cfg_str(cfg_get(cfg, "metadata"), "namespace");
     json_t *unset = cfg_get(cfg, "unsetOnly");
-    pl_kz_fslist fsl;
-    pl_kz_fsprep *prep = NULL;
+    pl_kz_fieldspec meta = {NULL, NULL, NULL, (char *)"metadata/namespace", 1};
+    pl_kz_fslist fsl, meta_l;
+    pl_kz_fsprep *prep = NULL, *meta_prep = NULL;
+    spec_sel ss;
     int mode = SUBJECTS_DEFAULT_ONLY, error;
 
     (void)ctx;
     memset(&fsl, 0, sizeof(fsl));
+    memset(&meta_l, 0, sizeof(meta_l));
+    spec_sel_init(&ss, &fsl);
     if ((error = subjects_mode(&mode, cfg)) < 0)
         return error;
     if (!ns || !*ns)
@@ -768,18 +881,24 @@ int pl_kz_t_namespace(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *cfg)
         pl_kz_fslist_dispose(&fsl);
         return pl_error_prefix("NamespaceTransformer");
     }
-    if ((error = pl_kz_fsprep_new(&prep, &fsl)) < 0)
+    if ((error = pl_kz_fsprep_new(&prep, &fsl)) < 0 ||
+        (error = pl_kz_fslist_add(&meta_l, &meta)) < 0 ||
+        (error = pl_kz_fsprep_new(&meta_prep, &meta_l)) < 0)
         goto done;
     for (size_t i = 0; i < m->n; i++) {
         pl_kz_res *r = m->v[i];
         if (!json_is_object(r->obj) || json_object_size(r->obj) == 0)
             continue;
         if ((error = pl_kz_res_store_previous_id(r)) < 0 ||
-            (error = namespace_filter(r, ns, &fsl, prep, json_is_true(unset), mode)) < 0)
+            (error = namespace_filter(r, ns, &fsl, prep, json_is_true(unset), mode, &ss,
+                                      meta_prep)) < 0)
             goto done;
     }
     error = check_id_conflicts(m);
 done:
+    spec_sel_dispose(&ss);
+    pl_kz_fsprep_free(meta_prep);
+    pl_kz_fslist_dispose(&meta_l);
     pl_kz_fsprep_free(prep);
     pl_kz_fslist_dispose(&fsl);
     return error;
@@ -916,12 +1035,15 @@ static int legacy_images(json_t *node, image_cb *p)
     }
     if (!json_is_object(node))
         return 0;
-    json_object_foreach(node, k, v) {
+    /* plain iterator walk: json_object_foreach also maps each key back to its iterator, and
+     * the key is only needed for lists */
+    for (void *it = json_object_iter(node); it; it = json_object_iter_next(node, it)) {
+        v = json_object_iter_value(it);
         if (!json_is_object(v) && !json_is_array(v))
             continue;
         if ((error = legacy_images(v, p)) < 0)
             return error;
-        if (!json_is_array(v) || !is_containers_key(k))
+        if (!json_is_array(v) || !is_containers_key((k = json_object_iter_key(it))))
             continue;
         json_array_foreach(v, i, e) {
             json_t *img = json_object_get(e, "image");
@@ -943,12 +1065,14 @@ int pl_kz_t_images(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *cfg)
     pl_kz_fslist fsl;
     pl_kz_fsprep *prep = NULL;
     image_cb p;
+    spec_sel ss;
     pl_buf pat = PL_BUF_INIT;
     int error = 0, errcode;
     PCRE2_SIZE erroff;
 
     (void)ctx;
     memset(&fsl, 0, sizeof(fsl));
+    spec_sel_init(&ss, &fsl);
     memset(&p, 0, sizeof(p));
     p.name = nz(cfg_str(it, "name"));
     p.new_name = nz(cfg_str(it, "newName"));
@@ -984,16 +1108,21 @@ int pl_kz_t_images(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *cfg)
     for (size_t i = 0; i < m->n; i++) {
         pl_kz_res *r = m->v[i];
         pl_kz_objgvk og;
+        const size_t *sel = NULL;
+        size_t nsel = 0;
+
         p.r = r;
         pl_kz_objgvk_of(&og, r->obj);
-        for (size_t j = 0; j < fsl.n; j++) {
+        if ((error = spec_sel_get(&ss, &og, &sel, &nsel)) < 0)
+            goto done;
+        for (size_t c = 0; c < nsel; c++) {
             /* the image filter has no create kind: `create` in its field specs is ignored */
-            if (pl_kz_fieldspec_matches_gvk(&fsl.v[j], &og) &&
-                (error = pl_kz_fsprep_walk(prep, j, r->obj, 0, update_image, &p)) < 0)
+            if ((error = pl_kz_fsprep_walk(prep, sel[c], r->obj, 0, update_image, &p)) < 0)
                 goto done;
         }
     }
 done:
+    spec_sel_dispose(&ss);
     pl_kz_fsprep_free(prep);
     pcre2_match_data_free(p.md);
     pcre2_code_free(p.re);
@@ -1021,6 +1150,17 @@ static int set_replicas(json_t **slot, const char *path, void *payload)
         return pl_error_set(PL_ENOMEM, "out of memory");
     *slot = s;
     return 0;
+}
+
+/* cheap rejection: the name must appear among the current or previous names */
+static int replica_name_may_match(const pl_kz_res *r, const char *name)
+{
+    const char *names;
+
+    if (!strcmp(pl_kz_res_name(r), name))
+        return 1;
+    names = pl_kz_res_annotation(r, PL_KZ_ANN_PREV_NAMES);
+    return names && strstr(names, name);
 }
 
 /* GetMatchingResourcesByAnyId: the current id or any previous one has the name and gvk */
@@ -1064,6 +1204,7 @@ int pl_kz_t_replicas(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *cfg)
     json_t *count = cfg_get(rep, "count");
     pl_kz_fslist fsl;
     replica_cb p;
+    size_t *cand = NULL, ncand = 0;
     int found = 0, error;
 
     (void)ctx;
@@ -1075,9 +1216,18 @@ int pl_kz_t_replicas(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *cfg)
     p.count = json_integer_value(count);
     if ((error = pl_kz_fslist_add_json(&fsl, cfg_get(cfg, "fieldSpecs"))) < 0)
         return pl_error_prefix("ReplicaCountTransformer");
+    /* the name test of replica_match does not depend on the field spec: done once per
+     * resource, the (usually one or two) candidates are then checked against every spec */
+    if (m->n && !(cand = pl_malloc(m->n * sizeof(*cand)))) {
+        error = pl_error_set(PL_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < m->n; i++)
+        if (replica_name_may_match(m->v[i], name))
+            cand[ncand++] = i;
     for (size_t j = 0; j < fsl.n; j++) {
-        for (size_t i = 0; i < m->n; i++) {
-            pl_kz_res *r = m->v[i];
+        for (size_t c = 0; c < ncand; c++) {
+            pl_kz_res *r = m->v[cand[c]];
             if (!replica_match(r, name, &fsl.v[j]))
                 continue;
             found = 1;
@@ -1102,6 +1252,7 @@ int pl_kz_t_replicas(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *cfg)
         pl_buf_dispose(&b);
     }
 done:
+    pl_free(cand);
     pl_kz_fslist_dispose(&fsl);
     return error;
 }
@@ -1463,7 +1614,8 @@ int pl_kz_t_value_add(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *cfg)
                     continue;
             }
             if (!strcmp(fp, "metadata/namespace"))
-                error = namespace_filter(r, nz(value.ptr), NULL, NULL, 0, SUBJECTS_DEFAULT_ONLY);
+                error = namespace_filter(r, nz(value.ptr), NULL, NULL, 0, SUBJECTS_DEFAULT_ONLY,
+                                         NULL, NULL);
             else
                 error = value_add_one(r, nz(value.ptr), fp, pos);
             if (error < 0)
@@ -1487,12 +1639,20 @@ typedef struct sort_key {
     const char *kind;
     const char *id; /* "ns|name" with ~X/~N */
     char *mem;      /* owns g, v, gvk and id */
+    int cls;        /* equal for equal (g, v, kind); -1 when not numbered (compare strings) */
 } sort_key;
+
+static int same_gvk(const sort_key *a, const sort_key *b)
+{
+    if (a->cls >= 0 && b->cls >= 0)
+        return a->cls == b->cls;
+    return !strcmp(a->g, b->g) && !strcmp(a->v, b->v) && !strcmp(a->kind, b->kind);
+}
 
 static int key_less(const sort_key *a, const sort_key *b)
 {
     int c;
-    if (strcmp(a->g, b->g) || strcmp(a->v, b->v) || strcmp(a->kind, b->kind)) {
+    if (!same_gvk(a, b)) {
         if (a->order != b->order)
             return a->order < b->order;
         return strcmp(a->gvk, b->gvk) < 0;
@@ -1541,11 +1701,36 @@ static int list_index(const json_t *list, const char *kind, int *out)
     return found;
 }
 
+/*
+ * The distinct (group, version, kind) seen so far, with their order: resources of a build
+ * share a handful of kinds, so each kind's position in the order lists is looked up once and
+ * comparisons of keys of the same gvk test one integer. Past MAX_CLASSES distinct gvks the
+ * remaining keys are compared by their strings (cls -1).
+ */
+#define MAX_CLASSES 64
+typedef struct gvk_classes {
+    const sort_key *rep[MAX_CLASSES];
+    size_t n;
+} gvk_classes;
+
+static int key_class(gvk_classes *c, const sort_key *k)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        const sort_key *r = c->rep[i];
+        if (!strcmp(r->kind, k->kind) && !strcmp(r->v, k->v) && !strcmp(r->g, k->g))
+            return (int)i;
+    }
+    return -1;
+}
+
 static int legacy_sort(pl_kz_resmap *m, const json_t *first, const json_t *last)
 {
     sort_key *keys = NULL, *tmp = NULL;
     size_t n = m->n, i;
+    gvk_classes classes;
     int error = 0;
+
+    classes.n = 0;
 
     if (n < 2)
         return 0;
@@ -1565,10 +1750,7 @@ static int legacy_sort(pl_kz_resmap *m, const json_t *first, const json_t *last)
         k->r = r;
         k->kind = pl_kz_res_kind(r);
         k->order = 0;
-        if (list_index(last, k->kind, &idx))
-            k->order = 1 + idx;
-        if (list_index(first, k->kind, &idx))
-            k->order = -(int)json_array_size(first) + idx;
+        k->cls = -1;
         /* one allocation: g \0 v \0 g_v_k \0 ns|name \0 */
         {
             const char *gs = gv.glen ? NULL : "~G", *vs = *gv.v ? gv.v : "~V";
@@ -1604,6 +1786,19 @@ static int legacy_sort(pl_kz_resmap *m, const json_t *first, const json_t *last)
             o += nsl;
             p[o++] = '|';
             memcpy(p + o, nms, nml + 1);
+        }
+        /* the order depends on the kind only */
+        if ((k->cls = key_class(&classes, k)) >= 0) {
+            k->order = classes.rep[k->cls]->order;
+            continue;
+        }
+        if (list_index(last, k->kind, &idx))
+            k->order = 1 + idx;
+        if (list_index(first, k->kind, &idx))
+            k->order = -(int)json_array_size(first) + idx;
+        if (classes.n < MAX_CLASSES) {
+            k->cls = (int)classes.n;
+            classes.rep[classes.n++] = k;
         }
     }
     merge_sort(keys, tmp, n);

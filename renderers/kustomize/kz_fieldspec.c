@@ -104,25 +104,6 @@ int pl_kz_fslist_add(pl_kz_fslist *l, const pl_kz_fieldspec *fs)
     return fslist_append(l, fs);
 }
 
-/* FieldSpec fields decode through encoding/json: case-insensitive keys, the last one wins */
-static json_t *json_field(const json_t *o, const char *key)
-{
-    const char *k;
-    json_t *v, *found = NULL;
-
-    json_object_foreach((json_t *)o, k, v) {
-        if (!strcasecmp(k, key))
-            found = v;
-    }
-    return found;
-}
-
-static const char *json_str_field(const json_t *o, const char *key)
-{
-    json_t *v = json_field(o, key);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
 /*
  * Plugin configs are decoded by kustomize into []FieldSpec, which keeps duplicates: a prefix
  * listed twice is applied twice. So this appends every element as it is.
@@ -139,16 +120,33 @@ int pl_kz_fslist_add_json(pl_kz_fslist *l, const json_t *arr)
         return pl_error_set(PL_EINVALID, "fieldSpecs: expected a list");
     json_array_foreach(arr, i, e) {
         pl_kz_fieldspec fs;
-        json_t *create;
+        json_t *f[5] = {NULL, NULL, NULL, NULL, NULL}; /* group version kind path create */
 
         if (!json_is_object(e))
             return pl_error_set(PL_EINVALID, "fieldSpecs[%zu]: expected a map", i);
-        fs.group = (char *)json_str_field(e, "group");
-        fs.version = (char *)json_str_field(e, "version");
-        fs.kind = (char *)json_str_field(e, "kind");
-        fs.path = (char *)json_str_field(e, "path");
-        create = json_field(e, "create");
-        fs.create = json_is_true(create);
+        /* FieldSpec fields decode through encoding/json: case-insensitive keys, the last
+         * one wins. One pass over the keys finds all five (the default tables have hundreds
+         * of specs, decoded again by every transformer run). */
+        for (void *it = json_object_iter(e); it; it = json_object_iter_next(e, it)) {
+            const char *k = json_object_iter_key(it);
+            int which = -1;
+
+            switch (k[0] | 0x20) {
+            case 'g': which = strcasecmp(k, "group") ? -1 : 0; break;
+            case 'v': which = strcasecmp(k, "version") ? -1 : 1; break;
+            case 'k': which = strcasecmp(k, "kind") ? -1 : 2; break;
+            case 'p': which = strcasecmp(k, "path") ? -1 : 3; break;
+            case 'c': which = strcasecmp(k, "create") ? -1 : 4; break;
+            default: break;
+            }
+            if (which >= 0)
+                f[which] = json_object_iter_value(it);
+        }
+        fs.group = json_is_string(f[0]) ? (char *)json_string_value(f[0]) : NULL;
+        fs.version = json_is_string(f[1]) ? (char *)json_string_value(f[1]) : NULL;
+        fs.kind = json_is_string(f[2]) ? (char *)json_string_value(f[2]) : NULL;
+        fs.path = json_is_string(f[3]) ? (char *)json_string_value(f[3]) : NULL;
+        fs.create = json_is_true(f[4]);
         if ((error = fslist_append(l, &fs)) < 0)
             return error;
     }
@@ -316,30 +314,25 @@ static size_t count_parts(const char *path)
     return n;
 }
 
+/* one allocation: the parts array, then the seq flags, then the text */
 static int split_path(split *out, const char *path)
 {
-    size_t cap = count_parts(path);
+    size_t cap = count_parts(path), len = strlen(path);
+    char *mem;
 
     memset(out, 0, sizeof(*out));
-    out->buf = pl_malloc(strlen(path) + 1);
-    out->parts = pl_calloc(cap, sizeof(*out->parts));
-    out->seq = pl_calloc(cap, 1);
-    if (!out->buf || !out->parts || !out->seq) {
-        pl_free(out->buf);
-        pl_free((void *)out->parts);
-        pl_free(out->seq);
-        memset(out, 0, sizeof(*out));
+    if (!(mem = pl_calloc(1, cap * sizeof(*out->parts) + cap + len + 1)))
         return pl_error_set(PL_ENOMEM, "out of memory");
-    }
+    out->parts = (const char **)(void *)mem;
+    out->seq = (unsigned char *)mem + cap * sizeof(*out->parts);
+    out->buf = (char *)out->seq + cap;
     out->n = split_into(out->buf, out->parts, out->seq, path);
     return 0;
 }
 
 static void split_dispose(split *s)
 {
-    pl_free(s->buf);
-    pl_free((void *)s->parts);
-    pl_free(s->seq);
+    pl_free((void *)s->parts); /* owns seq and buf */
     memset(s, 0, sizeof(*s));
 }
 

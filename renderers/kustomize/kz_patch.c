@@ -621,6 +621,10 @@ enum { RE_GROUP, RE_VERSION, RE_KIND, RE_NAME, RE_NAMESPACE, RE_COUNT };
 
 struct pl_kz_selector {
     pcre2_code *re[RE_COUNT]; /* NULL: that part is empty and matches anything */
+    /* the pattern itself when it has no regex syntax (most selectors: `kind: Deployment`):
+     * the anchored match is then plain equality, without running the regex engine */
+    char *lit[RE_COUNT];
+    size_t litlen[RE_COUNT];
     pcre2_match_data *md;
     lsel labels, annotations;
     char *desc; /* for messages: the selector as kustomize prints it */
@@ -630,8 +634,10 @@ void pl_kz_selector_free(pl_kz_selector *sel)
 {
     if (!sel)
         return;
-    for (int i = 0; i < RE_COUNT; i++)
+    for (int i = 0; i < RE_COUNT; i++) {
         pcre2_code_free(sel->re[i]);
+        pl_free(sel->lit[i]);
+    }
     pcre2_match_data_free(sel->md);
     lsel_dispose(&sel->labels);
     lsel_dispose(&sel->annotations);
@@ -664,6 +670,18 @@ done:
     return error;
 }
 
+/* 1 if an anchored regex of this pattern matches exactly the pattern text and nothing else */
+static int is_literal(const char *pattern)
+{
+    const char *c;
+
+    for (c = pattern; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+              *c == '_' || *c == '-'))
+            return 0;
+    return 1;
+}
+
 int pl_kz_selector_compile(pl_kz_selector **out, const json_t *selector)
 {
     static const char *fields[RE_COUNT] = {"group", "version", "kind", "name", "namespace"};
@@ -682,6 +700,13 @@ int pl_kz_selector_compile(pl_kz_selector **out, const json_t *selector)
         if ((error = cfg_string(&vals[i], selector, fields[i], "selector")) < 0 ||
             (error = compile_anchored(&sel->re[i], fields[i], vals[i])) < 0)
             goto done;
+        if (sel->re[i] && is_literal(vals[i])) {
+            if (!(sel->lit[i] = pl_strdup(vals[i]))) {
+                error = pl_error_set(PL_ENOMEM, "out of memory");
+                goto done;
+            }
+            sel->litlen[i] = strlen(vals[i]);
+        }
         if (sel->re[i] && !sel->md &&
             !(sel->md = pcre2_match_data_create(4, NULL))) {
             error = pl_error_set(PL_ENOMEM, "out of memory");
@@ -718,6 +743,8 @@ static int re_match_n(const pl_kz_selector *sel, int which, const char *s, size_
 {
     if (!sel->re[which])
         return 1;
+    if (sel->lit[which])
+        return n == sel->litlen[which] && memcmp(s, sel->lit[which], n) == 0;
     return pcre2_match(sel->re[which], (PCRE2_SPTR)s, n, 0, 0, sel->md, NULL) >= 0;
 }
 

@@ -1249,9 +1249,12 @@ static int walk_map(json_t **out, int *keep, const wctx *w, const sch *s, const 
 
             if (!srcs[k])
                 continue;
-            json_object_foreach(srcs[k], key, v) {
+            for (void *it = json_object_iter(srcs[k]); it;
+                 it = json_object_iter_next(srcs[k], it)) {
                 mfield *f;
 
+                key = json_object_iter_key(it);
+                v = json_object_iter_value(it);
                 if (k == 1 && pl_kz_obj_get(d, key))
                     continue;
                 if (nf == cap) {
@@ -1813,15 +1816,15 @@ static int unchanged(const wctx *w, const sch *in, json_t *dest)
     sch s = get_schema(w, in, dest, NULL);
 
     if (json_is_object(dest)) {
-        const char *key;
-        json_t *v;
-
-        json_object_foreach(dest, key, v) {
+        /* plain iterator walk (json_object_foreach also maps every key back to its iterator);
+         * the key is only needed for the schema of a nested value */
+        for (void *it = json_object_iter(dest); it; it = json_object_iter_next(dest, it)) {
+            json_t *v = json_object_iter_value(it);
             sch fs = no_schema;
 
             if (json_is_object(v) || json_is_array(v)) {
                 if (s.kind != SCH_NONE)
-                    fs = sch_field(w, &s, key);
+                    fs = sch_field(w, &s, json_object_iter_key(it));
                 if (!unchanged(w, &fs, v))
                     return 0;
             }
