@@ -20,6 +20,19 @@ int pl_cli_maas_generator(json_t **out, const json_t *config, const json_t *accu
 /* Objects of the last successful render, left for exit() to reclaim (borrowed by no one). */
 extern json_t *pl_cli__kept_objects;
 
+/*
+ * Render `path` the way every subcommand reads a tree: a kustomize build when it is a
+ * directory holding a kustomization (or `force_kustomize`), plain manifests otherwise. Fills in
+ * the remote-base fetcher and the MaaSRender generator when opts leaves them unset.
+ * *out owned by the caller.
+ */
+struct pl_fs;
+struct pl_render_opts;
+struct pl_plain_opts;
+int pl_cli_render_tree(json_t **out, struct pl_fs *fs, const char *path,
+                       struct pl_render_opts *opts, const struct pl_plain_opts *popts,
+                       int force_kustomize);
+
 /** Print "plumb: error: <message>" for the current pl_error to stderr. */
 void pl_cli_print_error(void);
 

@@ -167,18 +167,13 @@ static int render_dir(json_t **out, collector *c, const char *dir, int recurse)
     int error;
 
     *out = NULL;
-    opts.fetch_remote = pl_source_fetch_remote;
     /* a fresh list per render: the origins of earlier renders keep theirs */
     json_decref(c->reads);
     if (!(c->reads = json_array()))
         return pl_error_set(PL_ENOMEM, "out of memory");
     pl_fs_set_recorder(c->fs, on_read, c);
-    if (pl_fs_kind_of(c->fs, dir) == PL_FS_DIR && pl_kustomize_detect(c->fs, dir)) {
-        error = pl_kustomize_build(out, c->fs, dir, &opts);
-    } else {
-        popts.recurse = recurse;
-        error = pl_plain_render(out, c->fs, dir, &popts);
-    }
+    popts.recurse = recurse;
+    error = pl_cli_render_tree(out, c->fs, dir, &opts, &popts, 0);
     pl_fs_set_recorder(c->fs, NULL, NULL);
     return error;
 }

@@ -19,7 +19,6 @@
 #include "plumb/core.h"
 #include "plumb/fs.h"
 #include "plumb/render.h"
-#include "plumb/source.h"
 
 #include "maas.h" /* pl_maas_run (renderers/maas; include dir exported by pl_render_maas) */
 
@@ -132,12 +131,8 @@ static int render_inputs(json_t **out, pl_fs *fs, const char *path)
     pl_render_opts opts = PL_RENDER_OPTS_INIT;
     pl_plain_opts popts = PL_PLAIN_OPTS_INIT;
 
-    opts.fetch_remote = pl_source_fetch_remote;
-    opts.generator = pl_cli_maas_generator;
     popts.exclude = "{maas-render.yaml,maas-render.yml}";
-    if (pl_fs_kind_of(fs, path) == PL_FS_DIR && pl_kustomize_detect(fs, path))
-        return pl_kustomize_build(out, fs, path, &opts);
-    return pl_plain_render(out, fs, path, &popts);
+    return pl_cli_render_tree(out, fs, path, &opts, &popts, 0);
 }
 
 static int write_all(FILE *f, const pl_buf *b)

@@ -32,7 +32,6 @@
 #include "plumb/core.h"
 #include "plumb/fs.h"
 #include "plumb/render.h"
-#include "plumb/source.h"
 
 #define DEFAULT_OUTPUT "migration-crs"
 #define DEFAULT_WINDOW "1m"
@@ -356,13 +355,8 @@ static int render_tree(json_t **objs, json_t **config, const char *dir)
         if ((error = pl_maas_cfg_check(*config)) < 0)
             goto done;
     }
-    ropts.fetch_remote = pl_source_fetch_remote;
-    if (pl_kustomize_detect(fs, abspath)) {
-        error = pl_kustomize_build(objs, fs, abspath, &ropts);
-    } else {
-        popts.exclude = "maas-render.yaml";
-        error = pl_plain_render(objs, fs, abspath, &popts);
-    }
+    popts.exclude = "{maas-render.yaml,maas-render.yml}";
+    error = pl_cli_render_tree(objs, fs, abspath, &ropts, &popts, 0);
 done:
     if (error < 0) {
         json_decref(*config);

@@ -29,6 +29,18 @@ void pl_cli_print_error(void)
 /* Objects of a successful render, kept reachable until exit (see pl_cli_render). */
 json_t *pl_cli__kept_objects;
 
+int pl_cli_render_tree(json_t **out, pl_fs *fs, const char *path, pl_render_opts *opts,
+                       const pl_plain_opts *popts, int force_kustomize)
+{
+    if (!opts->fetch_remote)
+        opts->fetch_remote = pl_source_fetch_remote;
+    if (!opts->generator)
+        opts->generator = pl_cli_maas_generator; /* kind MaaSRender generators (cmd_maas.c) */
+    if (pl_fs_kind_of(fs, path) == PL_FS_DIR && (force_kustomize || pl_kustomize_detect(fs, path)))
+        return pl_kustomize_build(out, fs, path, opts);
+    return pl_plain_render(out, fs, path, popts);
+}
+
 static int usage_error(const char *msg)
 {
     fprintf(stderr, "plumb: error: %s\nusage: plumb render PATH [-o FILE] [--reorder none|legacy] "
@@ -100,22 +112,13 @@ int pl_cli_render(int argc, char **argv)
     if ((error = pl_fs_dir_new(&fs)) < 0)
         goto done;
     /* PLUMB_THREADS=1 builds sequentially (e.g. to compare, or on a busy machine) */
-    if (getenv("PLUMB_THREADS"))
-        opts.max_threads = atoi(getenv("PLUMB_THREADS")) > 0 ? atoi(getenv("PLUMB_THREADS")) : 0;
-    opts.fetch_remote = pl_source_fetch_remote;
-    opts.fetch_payload = NULL;
-    opts.generator = pl_cli_maas_generator; /* kind MaaSRender generators (cmd_maas.c) */
-    /*
-     * A directory with a kustomization is a kustomize build. So is any directory when a
-     * kustomize-only flag was given: the user asked for kustomize semantics, and kustomize
-     * refuses a directory without a kustomization file.
-     */
-    if (pl_fs_kind_of(fs, abspath) == PL_FS_DIR &&
-        (pl_kustomize_detect(fs, abspath) || kustomize_flags))
-        error = pl_kustomize_build(&objs, fs, abspath, &opts);
-    else
-        error = pl_plain_render(&objs, fs, abspath, &popts);
-    if (error < 0)
+    if (getenv("PLUMB_THREADS")) {
+        long t = strtol(getenv("PLUMB_THREADS"), NULL, 10);
+        opts.max_threads = t > 0 && t <= 64 ? (int)t : 0;
+    }
+    /* with a kustomize-only flag even a directory without a kustomization is a kustomize
+     * build: the user asked for kustomize semantics, and kustomize refuses such a directory */
+    if ((error = pl_cli_render_tree(&objs, fs, abspath, &opts, &popts, kustomize_flags)) < 0)
         goto done;
     if ((error = pl_yaml_emit_stream(&out, objs)) < 0)
         goto done;

@@ -1475,6 +1475,16 @@ done:
     return error;
 }
 
+/* Run builtin `kind` configured with {key: value, fieldSpecs: specs} (value borrowed). */
+static int run_with_specs(const pl_kz_ctx *ctx, accum *ra, const char *kind, const char *key,
+                          json_t *value, const pl_kz_fslist *specs)
+{
+    json_t *cfg = builtin_cfg(kind);
+    json_object_set(cfg, key, value);
+    json_object_set_new(cfg, "fieldSpecs", pl_kz_fslist_to_json(specs));
+    return run_cfg_take(ctx, ra, cfg);
+}
+
 static int run_builtin_transformers(const pl_kz_ctx *ctx, accum *ra, json_t *k)
 {
     json_t *v, *e, *cfg;
@@ -1509,17 +1519,11 @@ static int run_builtin_transformers(const pl_kz_ctx *ctx, accum *ra, json_t *k)
     }
     /* namePrefix / nameSuffix */
     if ((v = json_object_get(k, "namePrefix")) && json_is_string(v) && *json_string_value(v)) {
-        cfg = builtin_cfg("PrefixTransformer");
-        json_object_set(cfg, "prefix", v);
-        json_object_set_new(cfg, "fieldSpecs", pl_kz_fslist_to_json(&tc->name_prefix));
-        if ((error = run_cfg_take(ctx, ra, cfg)) < 0)
+        if ((error = run_with_specs(ctx, ra, "PrefixTransformer", "prefix", v, &tc->name_prefix)) < 0)
             return error;
     }
     if ((v = json_object_get(k, "nameSuffix")) && json_is_string(v) && *json_string_value(v)) {
-        cfg = builtin_cfg("SuffixTransformer");
-        json_object_set(cfg, "suffix", v);
-        json_object_set_new(cfg, "fieldSpecs", pl_kz_fslist_to_json(&tc->name_suffix));
-        if ((error = run_cfg_take(ctx, ra, cfg)) < 0)
+        if ((error = run_with_specs(ctx, ra, "SuffixTransformer", "suffix", v, &tc->name_suffix)) < 0)
             return error;
     }
     /* labels: entries, then commonLabels */
@@ -1564,17 +1568,11 @@ static int run_builtin_transformers(const pl_kz_ctx *ctx, accum *ra, json_t *k)
             return error;
     }
     if ((v = json_object_get(k, "commonLabels")) && json_object_size(v)) {
-        cfg = builtin_cfg("LabelTransformer");
-        json_object_set(cfg, "labels", v);
-        json_object_set_new(cfg, "fieldSpecs", pl_kz_fslist_to_json(&tc->common_labels));
-        if ((error = run_cfg_take(ctx, ra, cfg)) < 0)
+        if ((error = run_with_specs(ctx, ra, "LabelTransformer", "labels", v, &tc->common_labels)) < 0)
             return error;
     }
     if ((v = json_object_get(k, "commonAnnotations")) && json_object_size(v)) {
-        cfg = builtin_cfg("AnnotationsTransformer");
-        json_object_set(cfg, "annotations", v);
-        json_object_set_new(cfg, "fieldSpecs", pl_kz_fslist_to_json(&tc->common_annotations));
-        if ((error = run_cfg_take(ctx, ra, cfg)) < 0)
+        if ((error = run_with_specs(ctx, ra, "AnnotationsTransformer", "annotations", v, &tc->common_annotations)) < 0)
             return error;
     }
     /* patchesJson6902 */
@@ -1593,20 +1591,14 @@ static int run_builtin_transformers(const pl_kz_ctx *ctx, accum *ra, json_t *k)
     /* replicas */
     v = json_object_get(k, "replicas");
     json_array_foreach(v, i, e) {
-        cfg = builtin_cfg("ReplicaCountTransformer");
-        json_object_set(cfg, "replica", e);
-        json_object_set_new(cfg, "fieldSpecs", pl_kz_fslist_to_json(&tc->replicas));
-        if ((error = run_cfg_take(ctx, ra, cfg)) < 0)
+        if ((error = run_with_specs(ctx, ra, "ReplicaCountTransformer", "replica", e, &tc->replicas)) < 0)
             return error;
     }
     /* images (imageTags is the deprecated spelling, appended) */
     for (int f = 0; f < 2; f++) {
         v = json_object_get(k, f ? "imageTags" : "images");
         json_array_foreach(v, i, e) {
-            cfg = builtin_cfg("ImageTagTransformer");
-            json_object_set(cfg, "imageTag", e);
-            json_object_set_new(cfg, "fieldSpecs", pl_kz_fslist_to_json(&tc->images));
-            if ((error = run_cfg_take(ctx, ra, cfg)) < 0)
+            if ((error = run_with_specs(ctx, ra, "ImageTagTransformer", "imageTag", e, &tc->images)) < 0)
                 return error;
         }
     }

@@ -31,58 +31,6 @@
 /* kustomize resid.TotallyNotANamespace: effective namespace of cluster-scoped objects */
 #define NOT_A_NAMESPACE "_non_namespaceable_"
 
-/*
- * Kinds the builtin OpenAPI data knows as cluster-scoped (kyaml openapi
- * precomputedIsNamespaceScoped, entries with value false). Matched on the exact apiVersion
- * and kind: anything absent (custom kinds, other versions such as rbac v1alpha1) counts as
- * namespaced, as kyaml's IsCertainlyClusterScoped does.
- */
-static const char *const cluster_scoped[][2] = {
-    {"admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration"},
-    {"admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration"},
-    {"admissionregistration.k8s.io/v1beta1", "MutatingWebhookConfiguration"},
-    {"admissionregistration.k8s.io/v1beta1", "ValidatingWebhookConfiguration"},
-    {"apiextensions.k8s.io/v1", "CustomResourceDefinition"},
-    {"apiextensions.k8s.io/v1beta1", "CustomResourceDefinition"},
-    {"apiregistration.k8s.io/v1", "APIService"},
-    {"apiregistration.k8s.io/v1beta1", "APIService"},
-    {"certificates.k8s.io/v1", "CertificateSigningRequest"},
-    {"certificates.k8s.io/v1beta1", "CertificateSigningRequest"},
-    {"flowcontrol.apiserver.k8s.io/v1beta1", "FlowSchema"},
-    {"flowcontrol.apiserver.k8s.io/v1beta1", "PriorityLevelConfiguration"},
-    {"networking.k8s.io/v1", "IngressClass"},
-    {"networking.k8s.io/v1beta1", "IngressClass"},
-    {"node.k8s.io/v1", "RuntimeClass"},
-    {"node.k8s.io/v1beta1", "RuntimeClass"},
-    {"policy/v1beta1", "PodSecurityPolicy"},
-    {"rbac.authorization.k8s.io/v1", "ClusterRole"},
-    {"rbac.authorization.k8s.io/v1", "ClusterRoleBinding"},
-    {"rbac.authorization.k8s.io/v1beta1", "ClusterRole"},
-    {"rbac.authorization.k8s.io/v1beta1", "ClusterRoleBinding"},
-    {"scheduling.k8s.io/v1", "PriorityClass"},
-    {"scheduling.k8s.io/v1beta1", "PriorityClass"},
-    {"storage.k8s.io/v1", "CSIDriver"},
-    {"storage.k8s.io/v1", "CSINode"},
-    {"storage.k8s.io/v1", "StorageClass"},
-    {"storage.k8s.io/v1", "VolumeAttachment"},
-    {"storage.k8s.io/v1beta1", "CSIDriver"},
-    {"storage.k8s.io/v1beta1", "CSINode"},
-    {"storage.k8s.io/v1beta1", "StorageClass"},
-    {"storage.k8s.io/v1beta1", "VolumeAttachment"},
-    {"v1", "ComponentStatus"},
-    {"v1", "Namespace"},
-    {"v1", "Node"},
-    {"v1", "NodeProxyOptions"},
-    {"v1", "PersistentVolume"},
-};
-
-static int is_cluster_scoped(const char *api_version, const char *kind)
-{
-    for (size_t i = 0; i < sizeof(cluster_scoped) / sizeof(*cluster_scoped); i++)
-        if (!strcmp(cluster_scoped[i][1], kind) && !strcmp(cluster_scoped[i][0], api_version))
-            return 1;
-    return 0;
-}
 
 /* A comma-separated build annotation split as strings.Split does (absent: n == 0). */
 typedef struct csv {
@@ -361,7 +309,7 @@ static int rinfo_init(rinfo *ri, arena *a, pl_kz_res *r)
     }
     if (!ri->group || !ri->version)
         return oom();
-    ri->cluster = is_cluster_scoped(av, pl_kz_res_kind(r));
+    ri->cluster = pl_kz_is_cluster_scoped(av, pl_kz_res_kind(r));
     /* utils.PrevIds: names, namespaces and kinds are parallel lists */
     ann = pl_kz_obj_get(pl_kz_obj_get(r->obj, "metadata"), "annotations");
     if (json_is_object(ann) &&

@@ -42,6 +42,49 @@ static const char name_suffix_specs[] =
     "nameSuffix:\n"
     "- path: metadata/name\n";
 
+/* workload pod-template label paths: shared by commonLabels and templateLabels (same in kustomize) */
+#define TEMPLATE_LABEL_PATHS \
+    "\n" \
+    "- path: metadata/labels\n" \
+    "  create: true\n" \
+    "\n" \
+    "- path: spec/template/metadata/labels\n" \
+    "  create: true\n" \
+    "  version: v1\n" \
+    "  kind: ReplicationController\n" \
+    "\n" \
+    "- path: spec/template/metadata/labels\n" \
+    "  create: true\n" \
+    "  kind: Deployment\n" \
+    "\n" \
+    "- path: spec/template/metadata/labels\n" \
+    "  create: true\n" \
+    "  kind: ReplicaSet\n" \
+    "\n" \
+    "- path: spec/template/metadata/labels\n" \
+    "  create: true\n" \
+    "  kind: DaemonSet\n" \
+    "\n" \
+    "- path: spec/template/metadata/labels\n" \
+    "  create: true\n" \
+    "  group: apps\n" \
+    "  kind: StatefulSet\n" \
+    "\n" \
+    "- path: spec/template/metadata/labels\n" \
+    "  create: true\n" \
+    "  group: batch\n" \
+    "  kind: Job\n" \
+    "\n" \
+    "- path: spec/jobTemplate/metadata/labels\n" \
+    "  create: true\n" \
+    "  group: batch\n" \
+    "  kind: CronJob\n" \
+    "\n" \
+    "- path: spec/jobTemplate/spec/template/metadata/labels\n" \
+    "  create: true\n" \
+    "  group: batch\n" \
+    "  kind: CronJob\n"
+
 static const char common_labels_specs[] =
     "commonLabels:\n"
     "- path: spec/selector\n"
@@ -149,46 +192,7 @@ static const char common_labels_specs[] =
     "  create: false\n"
     "  group: networking.k8s.io\n"
     "  kind: NetworkPolicy\n"
-    "\n"
-    "- path: metadata/labels\n"
-    "  create: true\n"
-    "\n"
-    "- path: spec/template/metadata/labels\n"
-    "  create: true\n"
-    "  version: v1\n"
-    "  kind: ReplicationController\n"
-    "\n"
-    "- path: spec/template/metadata/labels\n"
-    "  create: true\n"
-    "  kind: Deployment\n"
-    "\n"
-    "- path: spec/template/metadata/labels\n"
-    "  create: true\n"
-    "  kind: ReplicaSet\n"
-    "\n"
-    "- path: spec/template/metadata/labels\n"
-    "  create: true\n"
-    "  kind: DaemonSet\n"
-    "\n"
-    "- path: spec/template/metadata/labels\n"
-    "  create: true\n"
-    "  group: apps\n"
-    "  kind: StatefulSet\n"
-    "\n"
-    "- path: spec/template/metadata/labels\n"
-    "  create: true\n"
-    "  group: batch\n"
-    "  kind: Job\n"
-    "\n"
-    "- path: spec/jobTemplate/metadata/labels\n"
-    "  create: true\n"
-    "  group: batch\n"
-    "  kind: CronJob\n"
-    "\n"
-    "- path: spec/jobTemplate/spec/template/metadata/labels\n"
-    "  create: true\n"
-    "  group: batch\n"
-    "  kind: CronJob\n"
+    TEMPLATE_LABEL_PATHS
     "\n"
     "- path: spec/volumeClaimTemplates[]/metadata/labels\n"
     "  create: true\n"
@@ -197,46 +201,7 @@ static const char common_labels_specs[] =
 
 static const char template_labels_specs[] =
     "templateLabels:\n"
-    "\n"
-    "- path: metadata/labels\n"
-    "  create: true\n"
-    "\n"
-    "- path: spec/template/metadata/labels\n"
-    "  create: true\n"
-    "  version: v1\n"
-    "  kind: ReplicationController\n"
-    "\n"
-    "- path: spec/template/metadata/labels\n"
-    "  create: true\n"
-    "  kind: Deployment\n"
-    "\n"
-    "- path: spec/template/metadata/labels\n"
-    "  create: true\n"
-    "  kind: ReplicaSet\n"
-    "\n"
-    "- path: spec/template/metadata/labels\n"
-    "  create: true\n"
-    "  kind: DaemonSet\n"
-    "\n"
-    "- path: spec/template/metadata/labels\n"
-    "  create: true\n"
-    "  group: apps\n"
-    "  kind: StatefulSet\n"
-    "\n"
-    "- path: spec/template/metadata/labels\n"
-    "  create: true\n"
-    "  group: batch\n"
-    "  kind: Job\n"
-    "\n"
-    "- path: spec/jobTemplate/metadata/labels\n"
-    "  create: true\n"
-    "  group: batch\n"
-    "  kind: CronJob\n"
-    "\n"
-    "- path: spec/jobTemplate/spec/template/metadata/labels\n"
-    "  create: true\n"
-    "  group: batch\n"
-    "  kind: CronJob\n";
+    TEMPLATE_LABEL_PATHS;
 
 static const char volume_claim_template_labels_specs[] =
     "volumeClaimTemplateLabels:\n"

@@ -819,7 +819,8 @@ static void test_maas_migrate__mapping_yaml_variant(void **state)
 
 /*
  * The CLI source is included so its flag handling and file output are tested in-process; the
- * two symbols it takes from the rest of the plumb binary are stubbed here.
+ * symbols it takes from the rest of the plumb binary are stubbed here (the tree reader with
+ * the same choice cmd_render.c makes, without remote bases or MaaSRender generators).
  */
 #include "../../../engine/cli/cmd_maas_migrate.c"
 
@@ -828,11 +829,12 @@ void pl_cli_print_error(void)
     fprintf(stderr, "plumb: error: %s\n", pl_error_last()->message);
 }
 
-int pl_source_fetch_remote(char **out_dir, const char *url, void *payload)
+int pl_cli_render_tree(json_t **out, pl_fs *fs, const char *path, pl_render_opts *opts,
+                       const pl_plain_opts *popts, int force_kustomize)
 {
-    (void)out_dir;
-    (void)payload;
-    return pl_error_set(PL_EUNAVAIL, "%s: remote resources are not available in this test", url);
+    if (pl_fs_kind_of(fs, path) == PL_FS_DIR && (force_kustomize || pl_kustomize_detect(fs, path)))
+        return pl_kustomize_build(out, fs, path, opts);
+    return pl_plain_render(out, fs, path, popts);
 }
 
 static int run_cli(const char *const *args)
