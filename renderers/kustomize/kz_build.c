@@ -817,28 +817,16 @@ static char *origin_join(json_t *origin_path, const char *rel)
     return r;
 }
 
-static int set_origin_annotation(pl_kz_resmap *m, json_t *origin)
+/* Origin of objects read from a file: kustomize's Origin.String() for {path}. */
+static int set_origin_path(pl_kz_resmap *m, const char *path)
 {
     pl_buf b = PL_BUF_INIT;
-    int error;
-    const char *k;
-    json_t *v;
-    static const char *const order[] = {"path", "repo", "ref", "configuredIn", NULL};
+    int error = pl_buf_printf(&b, "path: %s\n", path);
 
-    /* the value is YAML text as kustomize's Origin.String() writes it */
-    for (int i = 0; order[i]; i++) {
-        const char *s = pl_json_str(origin, order[i], NULL);
-        if (s && *s)
-            pl_buf_printf(&b, "%s: %s\n", order[i], s);
-    }
-    (void)k;
-    (void)v;
-    for (size_t i = 0; i < m->n; i++)
-        if ((error = pl_kz_res_set_annotation(m->v[i], "config.kubernetes.io/origin",
-                                              b.ptr ? b.ptr : "")) < 0)
-            break;
+    for (size_t i = 0; error == 0 && i < m->n; i++)
+        error = pl_kz_res_set_annotation(m->v[i], "config.kubernetes.io/origin", b.ptr);
     pl_buf_dispose(&b);
-    return 0;
+    return error;
 }
 
 static int accumulate_file(const pl_kz_ctx *ctx, accum *into, const char *rel,
@@ -854,12 +842,11 @@ static int accumulate_file(const pl_kz_ctx *ctx, accum *into, const char *rel,
     if ((error = add_docs(&tmp, docs, rel)) < 0)
         goto done;
     if (ctx->track_origin) {
-        json_t *o = json_object();
         char *p = origin_join(origin_path, rel);
-        json_object_set_new(o, "path", json_string(p ? p : rel));
-        set_origin_annotation(&tmp, o);
-        json_decref(o);
+        error = set_origin_path(&tmp, p ? p : rel);
         pl_free(p);
+        if (error < 0)
+            goto done;
     }
     error = append_into(into, &tmp);
 done:

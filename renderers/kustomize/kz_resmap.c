@@ -345,8 +345,9 @@ json_t *pl_kz_res_previous_ids(const pl_kz_res *r)
         json_t *id = json_object();
         const char *ns = json_string_value(json_array_get(nss, i));
         json_object_set(id, "name", json_array_get(names, i));
-        json_object_set(id, "kind", json_array_get(kinds, i) ? json_array_get(kinds, i)
-                                                             : json_string(""));
+        json_object_set_new(id, "kind", json_array_get(kinds, i)
+                                            ? json_incref(json_array_get(kinds, i))
+                                            : json_string(""));
         json_object_set_new(id, "namespace",
                             json_string(ns && strcmp(ns, "default") ? ns : ""));
         json_array_append_new(out, id);
