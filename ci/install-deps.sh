@@ -13,6 +13,6 @@ $SUDO apt-get update
 $SUDO apt-get install -y --no-install-recommends \
     build-essential cmake pkg-config \
     libgit2-dev libyaml-dev libjansson-dev libcurl4-openssl-dev libssl-dev \
-    libcmocka-dev libpcre2-dev \
+    libcmocka-dev libpcre2-dev libmicrohttpd-dev libgnutls28-dev \
     clang libclang-rt-14-dev \
     python3 git ca-certificates
