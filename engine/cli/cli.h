@@ -33,6 +33,23 @@ int pl_cli_render_tree(json_t **out, struct pl_fs *fs, const char *path,
                        struct pl_render_opts *opts, const struct pl_plain_opts *popts,
                        int force_kustomize);
 
+/* `plumb sandbox [--listen HOST:PORT] ...`: the Kubernetes API server on loopback (cmd_sandbox.c). */
+int pl_cli_sandbox(int argc, char **argv);
+
+/* `plumb sync PATH ...`: App-of-Apps sync into a cluster (cmd_sync.c). */
+int pl_cli_sync(int argc, char **argv);
+/* Render callback for engine/apps: kustomize or plain through pl_cli_render_tree (cmd_sync.c).
+ * Matches pl_app_render_fn; *out owned by the caller. */
+struct pl_app_render_req;
+int pl_cli_app_render(json_t **out, const struct pl_app_render_req *req, void *payload);
+
+/* `plumb diff PATH [--from REV --to REV] [-o text|json|markdown]` (cmd_diff.c). */
+int pl_cli_diff(int argc, char **argv);
+/* Parse "URL=TARGET" (arg is modified) into *out; with is_dir the target is made real and
+ * absolute into *owned (pl_free it). -1 when malformed (cmd_diff.c; render --apps uses it). */
+struct pl_app_mapping;
+int pl_cli_apps_parse_mapping(struct pl_app_mapping *out, char **owned, char *arg, int is_dir);
+
 /** Print "plumb: error: <message>" for the current pl_error to stderr. */
 void pl_cli_print_error(void);
 

@@ -19,6 +19,12 @@ static void usage(FILE *f)
           "                 MaaS policies: preview, migrate or lint (plumb maas --help)\n"
           "  maas migrate   tier-to-subscription migration (plumb maas migrate --help)\n"
           "  lint PATH [--since REV] [-o text|json]  MaaS lint rules over a tree (pre-commit)\n"
+          "  diff PATH --from REV --to REV [-o text|json|markdown]\n"
+          "                 what changes between two revisions, per app (exit 1 on differences)\n"
+          "  sync PATH [--kubeconfig F] [--context C] [--prune] [--dry-run] [-o text|json]\n"
+          "                 sync an App-of-Apps tree into a cluster (waves, hooks, health, prune)\n"
+          "  sandbox [--listen HOST:PORT] [--kubeconfig-out FILE] [--state DIR] [--faults SPEC]\n"
+          "                 a Kubernetes API server on loopback (plumb sandbox --help)\n"
           "  version        print the version\n",
           f);
 }
@@ -38,6 +44,12 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "maas"))
         return pl_cli_maas(argc - 1, argv + 1);
     if (!strcmp(argv[1], "lint")) return pl_cli_lint(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "diff"))
+        return pl_cli_diff(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "sync"))
+        return pl_cli_sync(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "sandbox"))
+        return pl_cli_sandbox(argc - 1, argv + 1);
     if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(stdout);
         return 0;

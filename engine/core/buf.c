@@ -34,9 +34,12 @@ int pl_buf_grow(pl_buf *b, size_t extra)
 
 int pl_buf_put(pl_buf *b, const void *data, size_t len)
 {
+    size_t need = b->len + len;
     int error;
 
-    if ((error = grow(b, b->len + len)) < 0)
+    /* the YAML reader and writer append small pieces many times over: the common case
+     * (room left, within the maximum) goes straight to the copy */
+    if ((need + 1 > b->cap || (b->max && need > b->max)) && (error = grow(b, need)) < 0)
         return error;
     if (len)
         memcpy(b->ptr + b->len, data, len);

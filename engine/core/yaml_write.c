@@ -425,27 +425,55 @@ static bool base60_float(const char *s, size_t n)
     return i == n;
 }
 
+/* s is one of three spellings of a word: lower, Title or UPPER case (go-yaml v2's resolve
+ * table lists exactly these), e.g. "null", "Null", "NULL". */
+static bool is_word3(const char *s, size_t n, const char *lower, const char *title,
+                     const char *upper)
+{
+    return !memcmp(s, lower, n) || !memcmp(s, title, n) || !memcmp(s, upper, n);
+}
+
 int pl_yaml_plain_is_nonstring(const char *s, size_t n)
 {
-    static const char *const map_words[] = {
-        "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE",
-        "false", "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF", "~", "null", "Null",
-        "NULL", ".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF",
-        "-.inf", "-.Inf", "-.INF", NULL};
     char c;
 
     if (n == 0)
         return 1; /* "" resolves to null */
     c = s[0];
-    if (strchr("yYnNtTfFoO~.+-0123456789", c) == NULL)
-        return 0;
-    /* the words are at most 6 bytes long; a longer word starting with a letter ("name",
-     * "namespace", "template" are the common keys) can only be a string */
-    if (n > 6 && isalpha((unsigned char)c))
-        return 0;
-    for (int i = 0; map_words[i]; i++)
-        if (map_words[i][0] == c && strlen(map_words[i]) == n && !memcmp(map_words[i], s, n))
+    /*
+     * go-yaml v2's resolve table (YAML 1.1 bools, nulls, .inf/.nan), dispatched on the first
+     * byte and the length: this runs for every key and string value of the output, and most of
+     * them ("name", "namespace", "template") start with another letter or are longer.
+     */
+    switch (c) {
+    case 'y': case 'Y':
+        return n == 1 || (n == 3 && is_word3(s, n, "yes", "Yes", "YES"));
+    case 'n': case 'N':
+        return n == 1 || (n == 2 && is_word3(s, n, "no", "No", "NO")) ||
+               (n == 4 && is_word3(s, n, "null", "Null", "NULL"));
+    case 't': case 'T':
+        return n == 4 && is_word3(s, n, "true", "True", "TRUE");
+    case 'f': case 'F':
+        return n == 5 && is_word3(s, n, "false", "False", "FALSE");
+    case 'o': case 'O':
+        return (n == 2 && is_word3(s, n, "on", "On", "ON")) ||
+               (n == 3 && is_word3(s, n, "off", "Off", "OFF"));
+    case '~':
+        return n == 1;
+    case '.':
+        if (n == 4 && (is_word3(s, n, ".nan", ".NaN", ".NAN") || is_word3(s, n, ".inf", ".Inf", ".INF")))
             return 1;
+        break;
+    case '+': case '-':
+        if (n == 5 && is_word3(s + 1, 4, ".inf", ".Inf", ".INF"))
+            return 1;
+        break;
+    case '0': case '1': case '2': case '3': case '4':
+    case '5': case '6': case '7': case '8': case '9':
+        break;
+    default:
+        return 0;
+    }
     if (c == '.') /* strconv.ParseFloat(in) */
         return float_pattern(s, n) && parse_float_ok(s, n);
     if (isdigit((unsigned char)c) || c == '+' || c == '-') {
@@ -592,6 +620,11 @@ typedef struct emitter {
 typedef struct analysis {
     bool multiline, flow_plain_allowed, block_plain_allowed, single_quoted_allowed,
         block_allowed;
+    /* printable ASCII (is_simple_text): no line break, one column per byte, nothing for
+     * prepare_string to fold or reject. Lets the writers skip their own scans. */
+    bool ascii;
+    /* flow_plain_allowed is kept for fidelity to go-yaml's analysis, but the block emitter
+     * never reads it, and the is_simple_text shortcut does not compute it */
 } analysis;
 
 static void flush(emitter *e)
@@ -720,8 +753,19 @@ static void write_indent(emitter *e)
 
     if (!e->indention || e->column > indent || (e->column == indent && !e->whitespace))
         put_break(e);
-    while (e->column < indent)
-        put(e, ' ');
+    if (e->column < indent) {
+        /* the run of spaces in one go (indents are far below the buffer size) */
+        size_t k = (size_t)(indent - e->column);
+        if (k > EM_BUFSZ) {
+            while (e->column < indent)
+                put(e, ' ');
+        } else {
+            reserve(e, k);
+            memset(e->buf + e->pos, ' ', k);
+            e->pos += k;
+            e->column = indent;
+        }
+    }
     e->whitespace = true;
     e->indention = true;
 }
@@ -748,37 +792,77 @@ static void increase_indent(emitter *e, bool flow, bool indentless)
 
 static analysis analyze_scalar_full(const unsigned char *v, size_t n);
 
-/* Printable ASCII that is an indicator somewhere in analyze_scalar (the rest never is). */
-static const bool indicator_char[128] = {
+/*
+ * Byte classes for is_simple_text: 0 = not printable ASCII (or a leading indicator, in
+ * first_ok), 1 = plain text, 2 = ':' or '#', whose effect depends on the neighbours.
+ * Only the analysis results the block emitter reads matter here (multiline and the block
+ * plain / single-quoted / literal permissions): ',', '?', '[', ']', '{', '}' after the first
+ * byte only forbid *flow* plain scalars, which kustomize output never contains.
+ */
+static const unsigned char text_class[256] = {
+    [' '] = 1, ['!'] = 1, ['"'] = 1, ['#'] = 2, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1,
+    ['('] = 1, [')'] = 1, ['*'] = 1, ['+'] = 1, [','] = 1, ['-'] = 1, ['.'] = 1, ['/'] = 1,
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1, [':'] = 2, [';'] = 1, ['<'] = 1, ['='] = 1, ['>'] = 1, ['?'] = 1,
+    ['@'] = 1, ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1,
+    ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1,
+    ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1,
+    ['X'] = 1, ['Y'] = 1, ['Z'] = 1, ['['] = 1, ['\\'] = 1, [']'] = 1, ['^'] = 1, ['_'] = 1,
+    ['`'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1,
+    ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1,
+    ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1,
+    ['x'] = 1, ['y'] = 1, ['z'] = 1, ['{'] = 1, ['|'] = 1, ['}'] = 1, ['~'] = 1,
+};
+
+/* Printable ASCII that is an indicator as the first byte of a scalar ('-' is handled apart). */
+static const bool leading_indicator[128] = {
     ['#'] = true, [','] = true, ['['] = true, [']'] = true, ['{'] = true, ['}'] = true,
     ['&'] = true, ['*'] = true, ['!'] = true, ['|'] = true, ['>'] = true, ['\''] = true,
     ['"'] = true, ['%'] = true, ['@'] = true, ['`'] = true, ['?'] = true, [':'] = true,
 };
 
-/* Most values ("nginx:1.25" aside) are printable ASCII without indicators: every style is
- * allowed for them and the full analysis can be skipped. */
+/*
+ * Most values are printable ASCII for which analyze_scalar_full allows every block style:
+ * no line break, no leading or trailing space, no leading indicator (a '-' only when it is
+ * followed by a space or starts "---"), no "..." start, no ':' followed by a space or ending
+ * the text, no '#' after a space. For them the full analysis can be skipped; image
+ * references ("nginx:1.25") and flags ("--port") are among them.
+ */
 static bool is_simple_text(const unsigned char *v, size_t n)
 {
-    if (n == 0 || v[0] == ' ' || v[0] == '-' || v[n - 1] == ' ')
+    if (n == 0 || v[0] >= 0x80 || leading_indicator[v[0]] || v[0] == ' ' || v[n - 1] == ' ')
+        return false;
+    if (v[0] == '-' && (n == 1 || v[1] == ' ' || (n >= 3 && v[1] == '-' && v[2] == '-')))
         return false;
     if (n >= 3 && v[0] == '.' && v[1] == '.' && v[2] == '.')
         return false;
-    for (size_t i = 0; i < n; i++)
-        if (v[i] < 0x20 || v[i] > 0x7E || indicator_char[v[i]])
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = text_class[v[i]];
+        if (c == 1)
+            continue;
+        if (c == 0)
             return false;
+        if (v[i] == ':' ? i + 1 == n || v[i + 1] == ' ' : v[i - 1] == ' ')
+            return false;
+    }
     return true;
+}
+
+static analysis simple_analysis(void)
+{
+    analysis a;
+
+    a.multiline = false;
+    a.flow_plain_allowed = a.block_plain_allowed = true;
+    a.single_quoted_allowed = a.block_allowed = true;
+    a.ascii = true;
+    return a;
 }
 
 static analysis analyze_scalar(const unsigned char *v, size_t n)
 {
-    analysis a;
-
-    if (is_simple_text(v, n)) {
-        a.multiline = false;
-        a.flow_plain_allowed = a.block_plain_allowed = true;
-        a.single_quoted_allowed = a.block_allowed = true;
-        return a;
-    }
+    if (is_simple_text(v, n))
+        return simple_analysis();
     return analyze_scalar_full(v, n);
 }
 
@@ -791,6 +875,7 @@ static analysis analyze_scalar_full(const unsigned char *v, size_t n)
          space_break = false, preceded_by_whitespace, followed_by_whitespace,
          previous_space = false, previous_break = false;
 
+    a.ascii = false;
     if (n == 0) {
         a.multiline = false;
         a.flow_plain_allowed = false;
@@ -922,14 +1007,15 @@ static void write_break(emitter *e, const unsigned char *v, size_t n, size_t *i)
     }
 }
 
-static void write_plain(emitter *e, const unsigned char *v, size_t n, bool allow_breaks)
+static void write_plain(emitter *e, const unsigned char *v, size_t n, bool allow_breaks,
+                        bool ascii)
 {
     bool spaces = false, breaks = false;
     size_t chars;
 
     if (!e->whitespace)
         put(e, ' ');
-    chars = count_chars(v, n);
+    chars = ascii ? n : count_chars(v, n);
     if (!allow_breaks || (size_t)e->column + chars <= BEST_WIDTH + 1) {
         /* no space can be reached beyond the width: nothing folds (plain text has no breaks) */
         write_run(e, v, n, chars);
@@ -1208,7 +1294,7 @@ static void emit_string(emitter *e, const unsigned char *v, size_t n, analysis *
     scalar_style style;
     bool simple_key = e->simple_key_context;
 
-    if (memchr(v, '\n', n))
+    if (!a->ascii && memchr(v, '\n', n))
         style = STYLE_LITERAL;
     else if (!pl_yaml_plain_is_nonstring((const char *)v, n) && !base60_float((const char *)v, n))
         style = STYLE_PLAIN;
@@ -1228,7 +1314,7 @@ static void emit_string(emitter *e, const unsigned char *v, size_t n, analysis *
 
     switch (style) {
     case STYLE_PLAIN:
-        write_plain(e, v, n, !simple_key);
+        write_plain(e, v, n, !simple_key, a->ascii);
         break;
     case STYLE_SINGLE:
         write_single_quoted(e, v, n, !simple_key);
@@ -1242,17 +1328,18 @@ static void emit_string(emitter *e, const unsigned char *v, size_t n, analysis *
     }
 }
 
-/* a scalar node: emitter.emit_scalar (the scalar's own indentation level) */
-static int emit_scalar_node(emitter *e, const unsigned char *v, size_t n, bool is_string)
+/* a scalar node: emitter.emit_scalar (the scalar's own indentation level); a string's
+ * analysis is given, other scalars (numbers, bools, null) are plain ASCII words */
+static int emit_scalar_node(emitter *e, const unsigned char *v, size_t n, const analysis *str)
 {
     int saved = e->indent;
 
     increase_indent(e, true, false);
-    if (is_string) {
-        analysis a = analyze_scalar(v, n);
+    if (str) {
+        analysis a = *str;
         emit_string(e, v, n, &a);
     } else {
-        write_plain(e, v, n, !e->simple_key_context);
+        write_plain(e, v, n, !e->simple_key_context, true);
     }
     e->indent = saved;
     return 0;
@@ -1260,12 +1347,49 @@ static int emit_scalar_node(emitter *e, const unsigned char *v, size_t n, bool i
 
 typedef struct kv {
     const char *key;
+    size_t klen; /* strlen(key) */
     json_t *val;
 } kv;
 
 static int kv_cmp(const void *a, const void *b)
 {
     return pl_yaml_key_cmp(((const kv *)a)->key, ((const kv *)b)->key);
+}
+
+/*
+ * Sort the keys of a mapping in go-yaml's order. On ASCII keys without digits keyList.Less is
+ * a total order (letters first, then by byte; a prefix first), so any sort gives the one
+ * result, and an insertion sort beats qsort's merge sort and indirect calls on the few, mostly
+ * presorted keys of a resource map. Digit runs make Less intransitive, and invalid UTF-8 makes
+ * it inconsistent: such key sets keep the qsort order they always had.
+ */
+static void sort_keys(kv *items, size_t n, bool plain_ascii)
+{
+    if (n > 16 || !plain_ascii) {
+        qsort(items, n, sizeof(kv), kv_cmp);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        kv x = items[i];
+        size_t j = i;
+
+        while (j > 0 && pl_yaml_key_cmp(items[j - 1].key, x.key) > 0) {
+            items[j] = items[j - 1];
+            j--;
+        }
+        items[j] = x;
+    }
+}
+
+/* no digit and no byte outside ASCII */
+static bool ascii_without_digits(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80 || (c >= '0' && c <= '9'))
+            return false;
+    }
+    return true;
 }
 
 static int emit_node(emitter *e, const json_t *j, bool root, bool mapping, bool simple_key,
@@ -1278,6 +1402,7 @@ static int emit_mapping(emitter *e, const json_t *j, int depth)
     const char *k;
     json_t *v;
     int saved = e->indent, error = 0;
+    bool plain_ascii = true;
 
     if (n == 0) {
         /* check_empty_mapping: a flow "{}" */
@@ -1290,21 +1415,27 @@ static int emit_mapping(emitter *e, const json_t *j, int depth)
         return pl_error_set(PL_ENOMEM, "out of memory");
     json_object_foreach((json_t *)j, k, v) {
         items[i].key = k;
+        items[i].klen = strlen(k);
         items[i].val = v;
+        plain_ascii = plain_ascii && ascii_without_digits(k, items[i].klen);
         i++;
     }
     if (n > 1)
-        qsort(items, n, sizeof(kv), kv_cmp);
+        sort_keys(items, n, plain_ascii);
     increase_indent(e, false, false);
     for (i = 0; i < n && error == 0; i++) {
-        const unsigned char *key;
-        size_t klen;
+        const unsigned char *key = (const unsigned char *)items[i].key;
+        size_t klen = items[i].klen;
         analysis a;
 
-        if ((error = prepare_string(e, (const unsigned char *)items[i].key,
-                                    strlen(items[i].key), &key, &klen)) < 0)
-            break;
-        a = analyze_scalar(key, klen);
+        /* printable ASCII needs no folding: one scan instead of prepare + analyze */
+        if (is_simple_text(key, klen)) {
+            a = simple_analysis();
+        } else {
+            if ((error = prepare_string(e, key, klen, &key, &klen)) < 0)
+                break;
+            a = analyze_scalar(key, klen);
+        }
         write_indent(e);
         if (!a.multiline && klen <= MAX_SIMPLE_KEY) {
             /* simple key "k: v" */
@@ -1380,27 +1511,34 @@ static int emit_node(emitter *e, const json_t *j, bool root, bool mapping, bool 
     case JSON_ARRAY:
         return emit_sequence(e, j, depth);
     case JSON_STRING: {
-        const unsigned char *v;
-        size_t n;
-        int error = prepare_string(e, (const unsigned char *)json_string_value(j),
-                                   json_string_length(j), &v, &n);
-        if (error < 0)
-            return error;
-        return emit_scalar_node(e, v, n, true);
+        const unsigned char *v = (const unsigned char *)json_string_value(j);
+        size_t n = json_string_length(j);
+        analysis a;
+        int error;
+
+        /* printable ASCII needs no folding: one scan instead of prepare + analyze */
+        if (is_simple_text(v, n)) {
+            a = simple_analysis();
+        } else {
+            if ((error = prepare_string(e, v, n, &v, &n)) < 0)
+                return error;
+            a = analyze_scalar(v, n);
+        }
+        return emit_scalar_node(e, v, n, &a);
     }
     case JSON_INTEGER:
         snprintf(tmp, sizeof(tmp), "%" JSON_INTEGER_FORMAT, json_integer_value(j));
-        return emit_scalar_node(e, (const unsigned char *)tmp, strlen(tmp), false);
+        return emit_scalar_node(e, (const unsigned char *)tmp, strlen(tmp), NULL);
     case JSON_REAL:
         format_float(tmp, sizeof(tmp), json_real_value(j));
-        return emit_scalar_node(e, (const unsigned char *)tmp, strlen(tmp), false);
+        return emit_scalar_node(e, (const unsigned char *)tmp, strlen(tmp), NULL);
     case JSON_TRUE:
-        return emit_scalar_node(e, (const unsigned char *)"true", 4, false);
+        return emit_scalar_node(e, (const unsigned char *)"true", 4, NULL);
     case JSON_FALSE:
-        return emit_scalar_node(e, (const unsigned char *)"false", 5, false);
+        return emit_scalar_node(e, (const unsigned char *)"false", 5, NULL);
     case JSON_NULL:
     default:
-        return emit_scalar_node(e, (const unsigned char *)"null", 4, false);
+        return emit_scalar_node(e, (const unsigned char *)"null", 4, NULL);
     }
 }
 

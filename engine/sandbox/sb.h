@@ -108,6 +108,7 @@ enum {
     SB_T_GENERATION = 1 << 3, /* metadata.generation is maintained */
     SB_T_CUSTOM = 1 << 4,     /* served from a CRD */
     SB_T_NO_CREATE = 1 << 5,  /* e.g. CRD terminating: create forbidden */
+    SB_T_NO_DELETECOLLECTION = 1 << 6, /* Namespace: no deletecollection verb (405) */
 };
 
 typedef enum {
@@ -151,6 +152,15 @@ const sb_type *sb_types_by_kind(sb_types *t, const char *group, const char *vers
                                 const char *kind);
 /** 1 if the group/version is served at all (built-in or an Established CRD's version). */
 int sb_types_serves(sb_types *t, const char *group, const char *version);
+/** 1 if `group` has built-in (non-CRD) types: unknown resources there answer a JSON Status 404
+ *  instead of the plain-text one (API-NOTES §6.3). */
+int sb_types_group_is_builtin(sb_types *t, const char *group);
+/*
+ * Call fn(type, ctx) for every registered type (built-ins in table order, then CRD types) with
+ * the registry's read lock held: fn must not call sb_types_add_crd/remove_crd. The type pointer
+ * is borrowed for the duration of the call.
+ */
+void sb_types_each(sb_types *t, void (*fn)(const sb_type *ty, void *ctx), void *ctx);
 
 /*
  * Make the served versions of an Established CRD (borrowed; copied) visible in discovery and
@@ -291,6 +301,21 @@ int sb_api_start_background(sb_server *srv);
 void sb_api_stop_background(sb_server *srv);
 
 /* Whole-server lifecycle (sb_http.c). */
+/*
+ * Zero *srv, set the defaults (listen_host "127.0.0.1", port 0, simulate_delay_ms 1000; 0 in
+ * crd_establish_delay_ms/watch_history = the API layer's defaults), init `lock` and create the
+ * type registry. Then set the configuration, sb_store_open, sb_api_start_background,
+ * sb_server_start; tear down in reverse (sb_server_stop, sb_api_stop_background,
+ * sb_store_close) and finally sb_server_dispose, which frees the configuration strings
+ * (owned: set them with pl_strdup), the registry and the lock. Tests may skip
+ * sb_server_start and call sb_api_handle directly.
+ */
+int sb_server_init(sb_server *srv);
+void sb_server_dispose(sb_server *srv);
+/*
+ * Start serving HTTPS (generates or loads the credentials, sets srv->token and srv->port,
+ * writes kubeconfig_out). Serves from background threads until sb_server_stop.
+ */
 int sb_server_start(sb_server *srv);
 void sb_server_stop(sb_server *srv);
 

@@ -229,6 +229,25 @@ static void job(pl_health *h, const json_t *o)
         set(h, PL_HEALTH_PROGRESSING, "job is running");
 }
 
+/* Pods matter as hooks: Succeeded is done, Failed is Degraded; a running pod is healthy once
+ * Ready (restartPolicy Always), still progressing otherwise. */
+static void pod(pl_health *h, const json_t *o)
+{
+    const char *phase = str(o, "status", "phase", NULL);
+    const char *restart = str(o, "spec", "restartPolicy", NULL);
+    const json_t *ready = condition(o, "Ready");
+    if (phase && !strcmp(phase, "Succeeded"))
+        set(h, PL_HEALTH_HEALTHY, "pod completed");
+    else if (phase && !strcmp(phase, "Failed"))
+        set(h, PL_HEALTH_DEGRADED, "%s", str(o, "status", "message", NULL)
+                                             ? str(o, "status", "message", NULL) : "pod failed");
+    else if (phase && !strcmp(phase, "Running") && (!restart || !strcmp(restart, "Always")) &&
+             ready && !strcmp(cond_status(ready), "True"))
+        set(h, PL_HEALTH_HEALTHY, "%s", "");
+    else
+        set(h, PL_HEALTH_PROGRESSING, "pod phase %s", phase ? phase : "Pending");
+}
+
 static void pvc(pl_health *h, const json_t *o)
 {
     const char *phase = str(o, "status", "phase", NULL);
@@ -435,6 +454,8 @@ void pl_health_assess(pl_health *out, const json_t *live, pl_health_lookup_fn lo
         replicaset(out, live);
     else if (is_group(av, "batch") && !strcmp(kind, "Job"))
         job(out, live);
+    else if (core && !strcmp(kind, "Pod"))
+        pod(out, live);
     else if (core && !strcmp(kind, "PersistentVolumeClaim"))
         pvc(out, live);
     else if (core && !strcmp(kind, "Service"))

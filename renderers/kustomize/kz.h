@@ -71,6 +71,9 @@ json_t *pl_kz_json_copy(const json_t *v);
 /** json_object_get (borrowed result, NULL when obj is not an object or lacks key), faster
  *  for the small objects of resources: the first few keys are compared before hashing. */
 json_t *pl_kz_obj_get(const json_t *obj, const char *key);
+/** pl_kz_obj_get with the key's length given (klen == strlen(key)): for hot callers that
+ *  know it already (literals, pre-split field-spec paths). Borrowed result. */
+json_t *pl_kz_obj_getn(const json_t *obj, const char *key, size_t klen);
 
 void pl_kz_resmap_init(pl_kz_resmap *m);
 void pl_kz_resmap_dispose(pl_kz_resmap *m);

@@ -90,7 +90,12 @@ struct accum {
     uint64_t *id_hashes;
     size_t ids_size, ids_count;
     int ids_valid;
+    /* the transformer config; while tc_owned is 0 it is the build's shared, read-only
+     * defaults (b->tc_default, which outlives every accum): most kustomizations never change
+     * it, and copying the default tables for each one cost more than some transformers.
+     * accum_own_tc() makes the private copy before the first change. */
     pl_kz_tconfig *tc;
+    int tc_owned;
     json_t *vars;  /* owned array */
     int tc_custom; /* tc differs from the defaults (configurations, crds, or a custom base) */
 };
@@ -112,10 +117,31 @@ static int accum_init(accum *a, const pl_kz_tconfig *tc_default)
     a->id_hashes = NULL;
     a->ids_size = a->ids_count = 0;
     a->ids_valid = 0;
-    if ((error = tc_default ? pl_kz_tconfig_copy(&a->tc, tc_default)
-                            : pl_kz_tconfig_default(&a->tc)) < 0)
-        return error;
+    a->tc = NULL;
+    a->tc_owned = 0;
+    if (tc_default) {
+        a->tc = (pl_kz_tconfig *)tc_default; /* shared until changed (see accum) */
+    } else {
+        if ((error = pl_kz_tconfig_default(&a->tc)) < 0)
+            return error;
+        a->tc_owned = 1;
+    }
     return a->vars ? 0 : pl_error_set(PL_ENOMEM, "out of memory");
+}
+
+/* Give a its own copy of the transformer config before changing it. */
+static int accum_own_tc(accum *a)
+{
+    pl_kz_tconfig *copy = NULL;
+    int error;
+
+    if (a->tc_owned)
+        return 0;
+    if ((error = pl_kz_tconfig_copy(&copy, a->tc)) < 0)
+        return error;
+    a->tc = copy;
+    a->tc_owned = 1;
+    return 0;
 }
 
 static void ids_drop(accum *a)
@@ -132,9 +158,11 @@ static void accum_dispose(accum *a)
 {
     ids_drop(a);
     pl_kz_resmap_dispose(&a->rm);
-    pl_kz_tconfig_free(a->tc);
+    if (a->tc_owned)
+        pl_kz_tconfig_free(a->tc);
     json_decref(a->vars);
     a->tc = NULL;
+    a->tc_owned = 0;
     a->vars = NULL;
 }
 
@@ -148,9 +176,15 @@ static int accum_copy(accum *out, const accum *src)
     out->ids_valid = 0;
     out->vars = json_deep_copy(src->vars);
     out->tc = NULL;
+    out->tc_owned = 0;
     out->tc_custom = src->tc_custom;
-    if ((error = pl_kz_tconfig_copy(&out->tc, src->tc)) < 0)
-        return error;
+    if (!src->tc_owned) {
+        out->tc = src->tc; /* the shared defaults */
+    } else {
+        if ((error = pl_kz_tconfig_copy(&out->tc, src->tc)) < 0)
+            return error;
+        out->tc_owned = 1;
+    }
     if ((error = pl_kz_resmap_copy(&out->rm, &src->rm)) < 0)
         return error;
     return out->vars ? 0 : pl_error_set(PL_ENOMEM, "out of memory");
@@ -319,12 +353,16 @@ static uint64_t id_hash(const pl_kz_res *r)
 {
     const char *parts[4];
     uint64_t h = 1469598103934665603ULL;
-    const char *ns = pl_kz_res_namespace(r);
+    /* the same strings as pl_kz_res_namespace/name, with one metadata lookup for both */
+    const json_t *md = pl_kz_obj_getn(r->obj, "metadata", 8);
+    const json_t *nsv = pl_kz_obj_getn(md, "namespace", 9), *namev = pl_kz_obj_getn(md, "name", 4);
+    const char *ns = json_is_string(nsv) ? json_string_value(nsv) : "";
+    const char *name = json_is_string(namev) ? json_string_value(namev) : "";
 
     parts[0] = pl_kz_res_api_version(r);
     parts[1] = pl_kz_res_kind(r);
     parts[2] = *ns ? ns : "default";
-    parts[3] = pl_kz_res_name(r);
+    parts[3] = name;
     for (int i = 0; i < 4; i++) {
         for (const unsigned char *p = (const unsigned char *)parts[i]; *p; p++) {
             h ^= *p;
@@ -878,7 +916,7 @@ static int merge_accum(accum *dst, accum *src)
         return error;
     /* a sub-target that only has the defaults adds nothing to merge */
     if (src->tc_custom) {
-        if ((error = pl_kz_tconfig_merge(dst->tc, src->tc)) < 0)
+        if ((error = accum_own_tc(dst)) < 0 || (error = pl_kz_tconfig_merge(dst->tc, src->tc)) < 0)
             return error;
         dst->tc_custom = 1;
     }
@@ -1679,6 +1717,10 @@ static int build_dir(build *b, accum *ra, const char *dir, int is_component, jso
         json_t *docs = NULL;
         if ((error = pl_kz_load_yaml(&ctx, json_string_value(e), &docs)) < 0)
             goto done;
+        if ((error = accum_own_tc(ra)) < 0) {
+            json_decref(docs);
+            goto done;
+        }
         for (size_t j = 0; j < json_array_size(docs) && error == 0; j++)
             error = pl_kz_tconfig_merge_json(ra->tc, json_array_get(docs, j));
         ra->tc_custom = 1;
@@ -1694,6 +1736,10 @@ static int build_dir(build *b, accum *ra, const char *dir, int is_component, jso
         json_t *docs = NULL;
         if ((error = pl_kz_load_yaml(&ctx, json_string_value(e), &docs)) < 0)
             goto done;
+        if ((error = accum_own_tc(ra)) < 0) {
+            json_decref(docs);
+            goto done;
+        }
         for (size_t j = 0; j < json_array_size(docs) && error == 0; j++)
             error = pl_kz_tconfig_merge_crd(ra->tc, json_array_get(docs, j));
         ra->tc_custom = 1;

@@ -206,7 +206,7 @@ oom:
  */
 void pl_kz_objgvk_of(pl_kz_objgvk *out, const json_t *obj)
 {
-    json_t *k = pl_kz_obj_get(obj, "kind"), *a = pl_kz_obj_get(obj, "apiVersion");
+    json_t *k = pl_kz_obj_getn(obj, "kind", 4), *a = pl_kz_obj_getn(obj, "apiVersion", 10);
     const char *av = json_is_string(a) ? json_string_value(a) : "";
     const char *slash = strchr(av, '/');
 
@@ -251,12 +251,14 @@ typedef struct split {
     char *buf;
     const char **parts;
     unsigned char *seq;
+    size_t *lens; /* strlen of each part, for lookups that need not measure the key */
     size_t n;
 } split;
 
 typedef struct walk {
     const char *const *parts;
     const unsigned char *seq;
+    const size_t *lens;
     size_t n;
     int create;
     const char *path;
@@ -268,9 +270,10 @@ typedef struct walk {
 /*
  * kustomize splitPath: split on '/', then a part ending in '\' absorbs the next part (the
  * backslash dropped, the slash kept). buf gets the parts NUL-separated (it needs strlen(path)+1
- * bytes); parts/seq need one slot per '/' plus one.
+ * bytes); parts/seq/lens need one slot per '/' plus one.
  */
-static size_t split_into(char *buf, const char **parts, unsigned char *seq, const char *path)
+static size_t split_into(char *buf, const char **parts, unsigned char *seq, size_t *lens,
+                         const char *path)
 {
     size_t n = 0, o = 0;
     const char *p = path;
@@ -300,8 +303,11 @@ static size_t split_into(char *buf, const char **parts, unsigned char *seq, cons
         char *part = (char *)parts[i];
         size_t len = strlen(part);
         seq[i] = len >= 2 && part[len - 2] == '[' && part[len - 1] == ']';
-        if (seq[i])
+        if (seq[i]) {
             part[len - 2] = '\0';
+            len -= 2;
+        }
+        lens[i] = len;
     }
     return n;
 }
@@ -314,19 +320,20 @@ static size_t count_parts(const char *path)
     return n;
 }
 
-/* one allocation: the parts array, then the seq flags, then the text */
+/* one allocation: the parts array, then the lengths, then the seq flags, then the text */
 static int split_path(split *out, const char *path)
 {
     size_t cap = count_parts(path), len = strlen(path);
     char *mem;
 
     memset(out, 0, sizeof(*out));
-    if (!(mem = pl_calloc(1, cap * sizeof(*out->parts) + cap + len + 1)))
+    if (!(mem = pl_calloc(1, cap * (sizeof(*out->parts) + sizeof(*out->lens)) + cap + len + 1)))
         return pl_error_set(PL_ENOMEM, "out of memory");
     out->parts = (const char **)(void *)mem;
-    out->seq = (unsigned char *)mem + cap * sizeof(*out->parts);
+    out->lens = (size_t *)(void *)(mem + cap * sizeof(*out->parts));
+    out->seq = (unsigned char *)(out->lens + cap);
     out->buf = (char *)out->seq + cap;
-    out->n = split_into(out->buf, out->parts, out->seq, path);
+    out->n = split_into(out->buf, out->parts, out->seq, out->lens, path);
     return 0;
 }
 
@@ -379,7 +386,7 @@ static int walk_field(const walk *w, json_t *obj, size_t i)
     int is_seq = w->seq[i];
     int last = i + 1 == w->n;
     int create = w->create && !is_seq;
-    json_t *v = pl_kz_obj_get(obj, part);
+    json_t *v = pl_kz_obj_getn(obj, part, w->lens[i]);
 
     if (!v) {
         if (!create)
@@ -420,13 +427,15 @@ static int walk_node(const walk *w, json_t *node, size_t i)
     return scalar_error(w);
 }
 
-static int run_walk(const char *const *parts, const unsigned char *seq, size_t n, json_t *obj,
-                    const pl_kz_fieldspec *fs, pl_kz_field_cb cb, void *payload)
+static int run_walk(const char *const *parts, const unsigned char *seq, const size_t *lens,
+                    size_t n, json_t *obj, const pl_kz_fieldspec *fs, pl_kz_field_cb cb,
+                    void *payload)
 {
     walk w;
 
     w.parts = parts;
     w.seq = seq;
+    w.lens = lens;
     w.n = n;
     w.create = fs->create;
     w.path = fs->path ? fs->path : "";
@@ -442,6 +451,7 @@ int pl_kz_fieldspec_apply(json_t *obj, const pl_kz_fieldspec *fs, pl_kz_field_cb
     char buf[512];
     const char *parts[64];
     unsigned char seq[64];
+    size_t lens[64];
     split s;
     size_t n;
     int error;
@@ -450,12 +460,12 @@ int pl_kz_fieldspec_apply(json_t *obj, const pl_kz_fieldspec *fs, pl_kz_field_cb
         return 0;
     /* the common short path is split on the stack */
     if (strlen(path) < sizeof(buf) && count_parts(path) <= 64) {
-        n = split_into(buf, parts, seq, path);
-        return run_walk(parts, seq, n, obj, fs, cb, payload);
+        n = split_into(buf, parts, seq, lens, path);
+        return run_walk(parts, seq, lens, n, obj, fs, cb, payload);
     }
     if ((error = split_path(&s, path)) < 0)
         return error;
-    error = run_walk(s.parts, s.seq, s.n, obj, fs, cb, payload);
+    error = run_walk(s.parts, s.seq, s.lens, s.n, obj, fs, cb, payload);
     split_dispose(&s);
     return error;
 }
@@ -506,5 +516,6 @@ int pl_kz_fsprep_walk(const pl_kz_fsprep *p, size_t i, json_t *obj, int create,
     if (!json_is_object(obj))
         return 0;
     fs.create = create;
-    return run_walk(p->v[i].parts, p->v[i].seq, p->v[i].n, obj, &fs, cb, payload);
+    return run_walk(p->v[i].parts, p->v[i].seq, p->v[i].lens, p->v[i].n, obj, &fs, cb,
+                    payload);
 }

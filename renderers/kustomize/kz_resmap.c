@@ -155,9 +155,8 @@ int pl_kz_resmap_copy(pl_kz_resmap *out, const pl_kz_resmap *src)
  * resource, "name", "namespace" of its metadata, "spec", "template", "containers" on field
  * spec paths), so those are compared first; hashing is the fallback for larger maps.
  */
-static void *iter_find(const json_t *obj, const char *key)
+static void *iter_find(const json_t *obj, const char *key, size_t klen)
 {
-    size_t klen = strlen(key);
     void *it = json_object_iter((json_t *)obj);
     int i;
 
@@ -171,12 +170,20 @@ static void *iter_find(const json_t *obj, const char *key)
     return json_object_iter_at((json_t *)obj, key);
 }
 
-json_t *pl_kz_obj_get(const json_t *obj, const char *key)
+json_t *pl_kz_obj_getn(const json_t *obj, const char *key, size_t klen)
 {
-    void *it = iter_find(obj, key);
+    void *it = iter_find(obj, key, klen);
 
     return it ? json_object_iter_value(it) : NULL;
 }
+
+json_t *pl_kz_obj_get(const json_t *obj, const char *key)
+{
+    return pl_kz_obj_getn(obj, key, strlen(key));
+}
+
+/* pl_kz_obj_getn on a string literal, without measuring it at run time */
+#define OBJ_GET_LIT(obj, lit) pl_kz_obj_getn((obj), (lit), sizeof(lit) - 1)
 
 /* These accessors run hundreds of thousands of times per build: plain lookups, no varargs. */
 static const char *str_or_empty(const json_t *v)
@@ -187,22 +194,22 @@ static const char *str_or_empty(const json_t *v)
 
 const char *pl_kz_res_kind(const pl_kz_res *r)
 {
-    return str_or_empty(pl_kz_obj_get(r->obj, "kind"));
+    return str_or_empty(OBJ_GET_LIT(r->obj, "kind"));
 }
 
 const char *pl_kz_res_name(const pl_kz_res *r)
 {
-    return str_or_empty(pl_kz_obj_get(pl_kz_obj_get(r->obj, "metadata"), "name"));
+    return str_or_empty(OBJ_GET_LIT(OBJ_GET_LIT(r->obj, "metadata"), "name"));
 }
 
 const char *pl_kz_res_namespace(const pl_kz_res *r)
 {
-    return str_or_empty(pl_kz_obj_get(pl_kz_obj_get(r->obj, "metadata"), "namespace"));
+    return str_or_empty(OBJ_GET_LIT(OBJ_GET_LIT(r->obj, "metadata"), "namespace"));
 }
 
 const char *pl_kz_res_api_version(const pl_kz_res *r)
 {
-    return str_or_empty(pl_kz_obj_get(r->obj, "apiVersion"));
+    return str_or_empty(OBJ_GET_LIT(r->obj, "apiVersion"));
 }
 
 void pl_kz_res_group(const pl_kz_res *r, char *buf, size_t bufsz)
@@ -219,7 +226,7 @@ void pl_kz_res_group(const pl_kz_res *r, char *buf, size_t bufsz)
 const char *pl_kz_res_annotation(const pl_kz_res *r, const char *key)
 {
     const json_t *v =
-        pl_kz_obj_get(pl_kz_obj_get(pl_kz_obj_get(r->obj, "metadata"), "annotations"), key);
+        pl_kz_obj_get(OBJ_GET_LIT(OBJ_GET_LIT(r->obj, "metadata"), "annotations"), key);
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
@@ -238,7 +245,8 @@ static json_t *annotations_map(pl_kz_res *r)
             return NULL;
         next = pl_kz_obj_get(cur, path[i]);
         if (!next || json_is_null(next)) {
-            if (!(next = json_object()) || json_object_set_new(cur, path[i], next) < 0)
+            /* the keys are ASCII literals: no UTF-8 check needed */
+            if (!(next = json_object()) || json_object_set_new_nocheck(cur, path[i], next) < 0)
                 return NULL;
         }
         cur = next;
@@ -268,14 +276,13 @@ int pl_kz_res_set_annotation(pl_kz_res *r, const char *key, const char *value)
 }
 
 /*
- * Append ",value" (or "value") to a comma-separated build annotation of `ann`. This runs for
+ * Append ",value" (or "value") to the comma-separated build annotation `key` of `ann`, whose
+ * iterator `it` the caller found (NULL: the annotation is absent and is added). This runs for
  * every resource on every rename, so it avoids printf and the UTF-8 re-validation of jansson:
  * both parts are already valid JSON strings (or C literals) and the key is one of our constants.
  */
-static int append_list_annotation(json_t *ann, const char *key, const char *value)
+static int append_list_annotation(json_t *ann, void *it, const char *key, const char *value)
 {
-    /* one lookup for both reading and replacing the value */
-    void *it = iter_find(ann, key);
     const json_t *cur = it ? json_object_iter_value(it) : NULL;
     const char *cs = json_is_string(cur) ? json_string_value(cur) : NULL;
     size_t cl = cs ? json_string_length(cur) : 0, vl = strlen(value);
@@ -300,19 +307,46 @@ static int append_list_annotation(json_t *ann, const char *key, const char *valu
 
 int pl_kz_res_store_previous_id(pl_kz_res *r)
 {
-    json_t *md = pl_kz_obj_get(r->obj, "metadata");
-    const char *name = json_string_value(pl_kz_obj_get(md, "name"));
-    const char *ns = json_string_value(pl_kz_obj_get(md, "namespace"));
+    static const struct {
+        const char *key;
+        size_t len;
+    } keys[3] = {
+        {PL_KZ_ANN_PREV_NAMES, sizeof(PL_KZ_ANN_PREV_NAMES) - 1},
+        {PL_KZ_ANN_PREV_KINDS, sizeof(PL_KZ_ANN_PREV_KINDS) - 1},
+        {PL_KZ_ANN_PREV_NAMESPACES, sizeof(PL_KZ_ANN_PREV_NAMESPACES) - 1},
+    };
+    json_t *md = OBJ_GET_LIT(r->obj, "metadata");
+    const char *name = json_string_value(OBJ_GET_LIT(md, "name"));
+    const char *ns = json_string_value(OBJ_GET_LIT(md, "namespace"));
+    const char *values[3];
+    void *its[3] = {NULL, NULL, NULL};
     json_t *ann;
-    int error;
+    int error, k;
 
+    values[0] = name ? name : "";
+    values[1] = pl_kz_res_kind(r);
+    values[2] = ns && *ns ? ns : "default";
     if (!(ann = annotations_map(r)))
         return pl_error_set(PL_EINVALID, "metadata.annotations is not a map");
-    if ((error = append_list_annotation(ann, PL_KZ_ANN_PREV_NAMES, name ? name : "")) < 0 ||
-        (error = append_list_annotation(ann, PL_KZ_ANN_PREV_KINDS, pl_kz_res_kind(r))) < 0 ||
-        (error = append_list_annotation(ann, PL_KZ_ANN_PREV_NAMESPACES,
-                                        ns && *ns ? ns : "default")) < 0)
-        return error;
+    /* one pass over the (few) annotations finds all three lists, instead of a lookup each */
+    for (void *it = json_object_iter(ann); it; it = json_object_iter_next(ann, it)) {
+        size_t kl = json_object_iter_key_len(it);
+        for (k = 0; k < 3; k++) {
+            if (!its[k] && kl == keys[k].len && !memcmp(json_object_iter_key(it), keys[k].key, kl)) {
+                its[k] = it;
+                break;
+            }
+        }
+    }
+    /* existing lists are replaced in place first: adding a key may rehash the map, after
+     * which its iterators are not to be used; the missing ones are added in the same order
+     * (names, kinds, namespaces) as one append after the other would add them */
+    for (k = 0; k < 3; k++)
+        if (its[k] && (error = append_list_annotation(ann, its[k], keys[k].key, values[k])) < 0)
+            return error;
+    for (k = 0; k < 3; k++)
+        if (!its[k] && (error = append_list_annotation(ann, NULL, keys[k].key, values[k])) < 0)
+            return error;
     return 0;
 }
 

@@ -137,4 +137,87 @@ void pl_applyset_id(char out[64], const char *name, const char *ns, const char *
  */
 char *pl_applyset_group_kinds(const json_t *objs);
 
+/* ---- the executor (exec.c): one app, step by step ------------------------------------------ */
+
+#define PL_ANN_APPLIED_HASH "plumb.dev/applied-hash"
+
+typedef enum {
+    PL_ACT_NONE = 0,   /* not reached (an earlier wave failed) */
+    PL_ACT_CREATED,
+    PL_ACT_CONFIGURED,
+    PL_ACT_UNCHANGED,
+    PL_ACT_PRUNED,
+    PL_ACT_SKIPPED,    /* hooks of an in-sync app, prunes not allowed, Prune=false, dry run */
+    PL_ACT_FAILED,
+} pl_sync_action;
+
+/** "created", "configured", ... (static string). */
+const char *pl_sync_action_name(pl_sync_action a);
+
+typedef struct pl_sync_item {
+    char *id;            /* "Kind[.group]/ns/name" (owned) */
+    char *api_version;   /* owned */
+    char *kind;          /* owned */
+    char *ns;            /* owned, "" when cluster-scoped */
+    char *name;          /* owned */
+    pl_sync_phase phase;
+    int wave;
+    int is_hook;
+    pl_sync_action action;
+    char *reason;        /* owned one-line reason (why skipped/failed, what changed); or NULL */
+    pl_health health;    /* last health seen (Unknown before any check) */
+} pl_sync_item;
+
+typedef struct pl_sync_app_opts {
+    unsigned int version;
+    const char *name;               /* app name: names the ApplySet parent (required) */
+    const char *dest_namespace;     /* namespace for namespaced objects that name none; NULL:
+                                       the client's context namespace */
+    int prune;                      /* --prune or syncPolicy.automated.prune */
+    int prune_confirm;              /* allows pruning Namespaces and CRDs */
+    int allow_empty;                /* syncPolicy.automated.allowEmpty */
+    int dry_run;                    /* --dry-run: report what would change, write nothing */
+    int create_namespace;           /* CreateNamespace=true: create dest_namespace first */
+    int prune_last;                 /* PruneLast=true (plumb prunes after the last wave anyway) */
+    unsigned app_options;           /* PL_SOPT_* from the app's syncOptions (Replace=true, ...) */
+    const char *prune_propagation;  /* foreground|background|orphan (Argo spelling); NULL:
+                                       foreground, as Argo CD prunes */
+    long wave_timeout_ms;           /* health wait per wave (0: 300000) */
+    const char *inventory_namespace; /* where the ApplySet parent ConfigMap lives (kube-system) */
+    const char *field_manager;      /* NULL: "plumb" */
+    int max_parallel;               /* applies in flight per wave (0: 64) */
+    int poll_ms;                    /* health poll interval (0: 500) */
+} pl_sync_app_opts;
+#define PL_SYNC_APP_OPTS_INIT {1, NULL, NULL, 0, 0, 0, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, 0}
+
+struct pl_kube;
+typedef struct pl_sync_app pl_sync_app;
+
+/**
+ * Prepare the sync of one app: `desired` (borrowed JSON array, the app's rendered objects) is
+ * copied; `k` is borrowed and must outlive the app. Nothing is sent yet. A render error must
+ * never reach this point (the caller reports it and prunes nothing). `*out` owned by the caller.
+ * PL_EINVALID for bad hook/wave annotations (naming the object).
+ */
+int pl_sync_app_new(pl_sync_app **out, struct pl_kube *k, const json_t *desired,
+                    const pl_sync_app_opts *opts);
+
+/**
+ * Advance the sync without blocking on health: submits requests, consumes finished ones,
+ * polls health. Returns 1 while work remains (call again; *wait_ms says how long the caller
+ * may wait first, 0 = at once), 0 when finished (see pl_sync_app_ok). The executor never
+ * sleeps; several apps can be stepped in turn on one thread and one client.
+ */
+int pl_sync_app_step(pl_sync_app *a, int *wait_ms);
+
+/** 1 when finished with every object synced (or unchanged) and healthy. */
+int pl_sync_app_ok(const pl_sync_app *a);
+/** App-level failure (empty render, timeout, failed wave...) or NULL. Borrowed. */
+const char *pl_sync_app_error(const pl_sync_app *a);
+/** The per-object report (borrowed, in plan order, pruned objects last). */
+size_t pl_sync_app_items(const pl_sync_app *a, const pl_sync_item **items);
+/** Write requests sent (apply, create, delete, patch; dry runs excluded). */
+size_t pl_sync_app_writes(const pl_sync_app *a);
+void pl_sync_app_free(pl_sync_app *a);
+
 #endif

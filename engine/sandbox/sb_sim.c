@@ -1,0 +1,330 @@
+/*
+ * sb_sim.c - --simulate-status: after srv->simulate_delay_ms since an object's last write,
+ * the sandbox plays the controllers a bootstrap waits for. Deployments, StatefulSets,
+ * DaemonSets and ReplicaSets report their replicas ready; Jobs complete; PVCs are Bound;
+ * LoadBalancer Services get an ingress IP; OLM Subscriptions get status.installedCSV (and a
+ * Succeeded ClusterServiceVersion when that CRD exists); custom resources whose CRD schema
+ * declares status.conditions get Ready=True (plus observedGeneration when declared). Each
+ * status change is a real write (new RV, MODIFIED event, a managedFields entry for the
+ * status subresource). A spec change (generation bump) is simulated again. Runs with the
+ * store lock held.
+ */
+#include <string.h>
+
+#include "sb_api_int.h"
+
+#define SIM_MANAGER "plumb-sandbox"
+
+static int64_t gen_of(const json_t *obj)
+{
+    json_t *g = pl_json_path(obj, "metadata", "generation", NULL);
+    return json_is_integer(g) ? json_integer_value(g) : 0;
+}
+
+static json_t *cond(const char *type, const char *status, const char *now, const char *reason,
+                    const char *message)
+{
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "type", type, "status", status,
+                     "lastUpdateTime", now, "lastTransitionTime", now, "reason", reason,
+                     "message", message);
+}
+
+/* Write `status` (taken) as obj's new status when it differs. */
+static void write_status(sb_server *srv, sb_coll *c, sb_entry *e, json_t *status,
+                         const char *api_version, const json_t *schema_holder)
+{
+    (void)schema_holder;
+    if (json_equal(status, json_object_get(e->obj, "status"))) {
+        json_decref(status);
+        return;
+    }
+    char now[32];
+    sb_now_rfc3339(now, sizeof(now));
+    json_t *n = json_deep_copy(e->obj);
+    json_object_set_new(n, "status", status);
+    const sb_type *t = NULL;
+    const char *av = pl_json_str(e->obj, "apiVersion", NULL);
+    if (av != NULL) {
+        const char *slash = strchr(av, '/');
+        char group[256];
+        if (slash != NULL) {
+            snprintf(group, sizeof(group), "%.*s", (int)(slash - av), av);
+            t = sb_types_by_resource(srv->types, group, slash + 1, c->resource);
+        } else {
+            t = sb_types_by_resource(srv->types, "", av, c->resource);
+        }
+    }
+    sb_fm_opts o = {SIM_MANAGER, api_version ? api_version : av, "status", 0, now};
+    sb_ssa_update(n, t ? t->schema : NULL, e->obj, &o);
+    json_t *out = NULL;
+    int gone = 0;
+    sb_update_or_finish(srv, c, n, &out, &gone);
+    json_decref(out);
+}
+
+static int due(sb_server *srv, const sb_entry *e, int64_t now)
+{
+    if (pl_json_path(e->obj, "metadata", "deletionTimestamp", NULL) != NULL)
+        return 0;
+    return now - e->mtime_ms >= srv->simulate_delay_ms;
+}
+
+static void sim_workloads(sb_server *srv, const char *resource, int64_t now_ms, const char *now)
+{
+    sb_coll *c = sb_store_find_coll(srv->store, "apps", resource);
+    for (size_t i = 0; c != NULL && i < c->n; i++) {
+        sb_entry *e = c->items[i];
+        if (!due(srv, e, now_ms))
+            continue;
+        const json_t *obj = e->obj;
+        json_t *r = pl_json_path(obj, "spec", "replicas", NULL);
+        long long replicas = json_is_integer(r) ? json_integer_value(r) : 1;
+        int daemon = strcmp(resource, "daemonsets") == 0;
+        if (daemon)
+            replicas = 1;
+        json_t *old = json_object_get(obj, "status");
+        if (json_is_integer(json_object_get(old, "observedGeneration")) &&
+            json_integer_value(json_object_get(old, "observedGeneration")) == gen_of(obj))
+            continue;
+        json_t *st = json_object();
+        json_object_set_new(st, "observedGeneration", json_integer(gen_of(obj)));
+        if (daemon) {
+            json_object_set_new(st, "currentNumberScheduled", json_integer(replicas));
+            json_object_set_new(st, "numberMisscheduled", json_integer(0));
+            json_object_set_new(st, "desiredNumberScheduled", json_integer(replicas));
+            json_object_set_new(st, "numberReady", json_integer(replicas));
+            json_object_set_new(st, "updatedNumberScheduled", json_integer(replicas));
+            json_object_set_new(st, "numberAvailable", json_integer(replicas));
+        } else {
+            json_object_set_new(st, "replicas", json_integer(replicas));
+            json_object_set_new(st, "updatedReplicas", json_integer(replicas));
+            json_object_set_new(st, "readyReplicas", json_integer(replicas));
+            json_object_set_new(st, "availableReplicas", json_integer(replicas));
+            if (strcmp(resource, "statefulsets") == 0) {
+                json_object_set_new(st, "currentReplicas", json_integer(replicas));
+                json_object_set_new(st, "currentRevision", json_string("sim"));
+                json_object_set_new(st, "updateRevision", json_string("sim"));
+                json_object_set_new(st, "collisionCount", json_integer(0));
+            }
+            if (strcmp(resource, "replicasets") == 0)
+                json_object_set_new(st, "fullyLabeledReplicas", json_integer(replicas));
+        }
+        if (strcmp(resource, "deployments") == 0) {
+            pl_buf m = PL_BUF_INIT;
+            pl_buf_printf(&m, "ReplicaSet \"%s-sim\" has successfully progressed.", e->name);
+            json_object_set_new(st, "conditions",
+                                json_pack("[o,o]",
+                                          cond("Available", "True", now, "MinimumReplicasAvailable",
+                                               "Deployment has minimum availability."),
+                                          cond("Progressing", "True", now,
+                                               "NewReplicaSetAvailable", m.ptr)));
+            pl_buf_dispose(&m);
+        }
+        write_status(srv, c, e, st, "apps/v1", NULL);
+    }
+}
+
+static void sim_jobs(sb_server *srv, int64_t now_ms, const char *now)
+{
+    sb_coll *c = sb_store_find_coll(srv->store, "batch", "jobs");
+    for (size_t i = 0; c != NULL && i < c->n; i++) {
+        sb_entry *e = c->items[i];
+        if (!due(srv, e, now_ms) || pl_json_path(e->obj, "status", "succeeded", NULL) != NULL)
+            continue;
+        json_t *st = json_pack("{s:[{s:s,s:s,s:s,s:s}],s:s,s:s,s:i,s:i,s:i}", "conditions",
+                               "type", "Complete", "status", "True", "lastProbeTime", now,
+                               "lastTransitionTime", now, "startTime", now, "completionTime", now,
+                               "succeeded", 1, "ready", 0, "terminating", 0);
+        write_status(srv, c, e, st, "batch/v1", NULL);
+    }
+}
+
+static void sim_pvcs(sb_server *srv, int64_t now_ms)
+{
+    sb_coll *c = sb_store_find_coll(srv->store, "", "persistentvolumeclaims");
+    for (size_t i = 0; c != NULL && i < c->n; i++) {
+        sb_entry *e = c->items[i];
+        const char *phase = pl_json_str(e->obj, "status", "phase", NULL);
+        if (!due(srv, e, now_ms) || (phase != NULL && strcmp(phase, "Bound") == 0))
+            continue;
+        json_t *req = pl_json_path(e->obj, "spec", "resources", "requests", NULL);
+        json_t *am = pl_json_path(e->obj, "spec", "accessModes", NULL);
+        json_t *st = json_pack("{s:s,s:o,s:o}", "phase", "Bound", "accessModes",
+                               am ? json_deep_copy(am) : json_array(), "capacity",
+                               req ? json_deep_copy(req) : json_object());
+        write_status(srv, c, e, st, "v1", NULL);
+    }
+}
+
+static void sim_services(sb_server *srv, int64_t now_ms)
+{
+    sb_coll *c = sb_store_find_coll(srv->store, "", "services");
+    for (size_t i = 0; c != NULL && i < c->n; i++) {
+        sb_entry *e = c->items[i];
+        const char *type = pl_json_str(e->obj, "spec", "type", NULL);
+        if (type == NULL || strcmp(type, "LoadBalancer") != 0 || !due(srv, e, now_ms) ||
+            pl_json_path(e->obj, "status", "loadBalancer", "ingress", NULL) != NULL)
+            continue;
+        unsigned h = 0;
+        for (const char *p = e->name; *p; p++)
+            h = h * 31u + (unsigned char)*p;
+        char ip[32];
+        snprintf(ip, sizeof(ip), "172.18.%u.%u", (h >> 8) % 256, 1 + h % 254);
+        json_t *st = json_pack("{s:{s:[{s:s,s:s}]}}", "loadBalancer", "ingress", "ip", ip,
+                               "ipMode", "VIP");
+        write_status(srv, c, e, st, "v1", NULL);
+    }
+}
+
+static const sb_type *type_of_coll(sb_server *srv, sb_coll *c, const json_t *obj)
+{
+    const char *av = pl_json_str(obj, "apiVersion", NULL);
+    const char *slash = av ? strchr(av, '/') : NULL;
+    if (slash == NULL)
+        return NULL;
+    return sb_types_by_resource(srv->types, c->group, slash + 1, c->resource);
+}
+
+static void sim_subscriptions(sb_server *srv, int64_t now_ms, const char *now)
+{
+    sb_store *st = srv->store;
+    sb_coll *c = sb_store_find_coll(st, "operators.coreos.com", "subscriptions");
+    const sb_type *csv_t = sb_types_by_resource(srv->types, "operators.coreos.com", "v1alpha1",
+                                                "clusterserviceversions");
+    for (size_t i = 0; c != NULL && i < c->n; i++) {
+        sb_entry *e = c->items[i];
+        if (!due(srv, e, now_ms) || pl_json_path(e->obj, "status", "installedCSV", NULL) != NULL)
+            continue;
+        const char *start = pl_json_str(e->obj, "spec", "startingCSV", NULL);
+        pl_buf csv = PL_BUF_INIT;
+        if (start != NULL && start[0])
+            pl_buf_puts(&csv, start);
+        else
+            pl_buf_printf(&csv, "%s.v0.0.0", e->name);
+        char ns[256];
+        snprintf(ns, sizeof(ns), "%s", e->ns);
+        if (csv_t != NULL) {
+            /* a Succeeded ClusterServiceVersion in the same namespace */
+            sb_coll *cc = sb_store_coll(st, csv_t->group, csv_t->resource, csv_t->kind, 1);
+            if (cc != NULL && sb_store_get(cc, ns, csv.ptr) == NULL) {
+                char uid[37];
+                sb_uuid4(uid);
+                json_t *o = json_pack(
+                    "{s:s,s:s,s:{s:s,s:s,s:s,s:s,s:i},s:{s:s,s:s,s:{}},s:{s:s,s:s,s:s}}",
+                    "kind", "ClusterServiceVersion", "apiVersion", "operators.coreos.com/v1alpha1",
+                    "metadata", "name", csv.ptr, "namespace", ns, "uid", uid, "creationTimestamp",
+                    now, "generation", 1, "spec", "displayName", csv.ptr, "version", "0.0.0",
+                    "install", "status", "phase", "Succeeded", "reason", "InstallSucceeded",
+                    "message", "install strategy completed with no errors");
+                sb_fm_opts fo = {SIM_MANAGER, "operators.coreos.com/v1alpha1", NULL, 0, now};
+                sb_ssa_update(o, csv_t->schema, NULL, &fo);
+                sb_store_put(st, cc, o, NULL);
+            }
+        }
+        e = sb_store_get(c, ns, c->items[i]->name);
+        if (e != NULL) {
+            json_t *s = json_object_get(e->obj, "status");
+            json_t *ns_st = json_is_object(s) ? json_deep_copy(s) : json_object();
+            json_object_set_new(ns_st, "installedCSV", json_string(csv.ptr));
+            json_object_set_new(ns_st, "currentCSV", json_string(csv.ptr));
+            json_object_set_new(ns_st, "state", json_string("AtLatestKnown"));
+            json_object_set_new(ns_st, "lastUpdated", json_string(now));
+            write_status(srv, c, e, ns_st, NULL, NULL);
+        }
+        pl_buf_dispose(&csv);
+    }
+}
+
+/* CRs whose CRD schema declares status.conditions: Ready=True (+ observedGeneration). */
+static void sim_custom(sb_server *srv, int64_t now_ms, const char *now)
+{
+    sb_store *st = srv->store;
+    sb_coll *crds = sb_store_find_coll(st, "apiextensions.k8s.io", "customresourcedefinitions");
+    for (size_t k = 0; crds != NULL && k < crds->n; k++) {
+        const json_t *crd = crds->items[k]->obj;
+        const char *group = pl_json_str(crd, "spec", "group", NULL);
+        const char *plural = pl_json_str(crd, "spec", "names", "plural", NULL);
+        if (group == NULL || plural == NULL || strcmp(group, "operators.coreos.com") == 0)
+            continue;
+        const json_t *schema = NULL;
+        size_t i;
+        json_t *v;
+        json_array_foreach(pl_json_path(crd, "spec", "versions", NULL), i, v) {
+            if (json_is_true(json_object_get(v, "storage")))
+                schema = pl_json_path(v, "schema", "openAPIV3Schema", NULL);
+        }
+        const json_t *sprops = pl_json_path(schema, "properties", "status", "properties", NULL);
+        if (pl_json_path(sprops, "conditions", NULL) == NULL)
+            continue;
+        int has_og = pl_json_path(sprops, "observedGeneration", NULL) != NULL;
+        sb_coll *c = sb_store_find_coll(st, group, plural);
+        for (size_t j = 0; c != NULL && j < c->n; j++) {
+            sb_entry *e = c->items[j];
+            if (!due(srv, e, now_ms))
+                continue;
+            json_t *s = json_object_get(e->obj, "status");
+            json_t *conds = json_object_get(s, "conditions");
+            int ready = 0;
+            size_t x;
+            json_t *cnd;
+            json_array_foreach(conds, x, cnd) {
+                const char *ty = pl_json_str(cnd, "type", NULL);
+                const char *cs = pl_json_str(cnd, "status", NULL);
+                if (ty && cs && strcmp(ty, "Ready") == 0 && strcmp(cs, "True") == 0)
+                    ready = 1;
+            }
+            int og_ok = !has_og || (json_is_integer(json_object_get(s, "observedGeneration")) &&
+                                    json_integer_value(json_object_get(s, "observedGeneration")) ==
+                                        gen_of(e->obj));
+            if (ready && og_ok)
+                continue;
+            json_t *ns_st = json_is_object(s) ? json_deep_copy(s) : json_object();
+            json_t *nc = json_array();
+            json_array_foreach(conds, x, cnd) {
+                const char *ty = pl_json_str(cnd, "type", NULL);
+                if (ty == NULL || strcmp(ty, "Ready") != 0)
+                    json_array_append(nc, cnd);
+            }
+            json_t *rc = json_pack("{s:s,s:s,s:s,s:s,s:s}", "type", "Ready", "status", "True",
+                                   "lastTransitionTime", now, "reason", "Succeeded", "message",
+                                   "simulated by plumb sandbox");
+            if (has_og)
+                json_object_set_new(rc, "observedGeneration", json_integer(gen_of(e->obj)));
+            json_array_append_new(nc, rc);
+            json_object_set_new(ns_st, "conditions", nc);
+            if (has_og)
+                json_object_set_new(ns_st, "observedGeneration", json_integer(gen_of(e->obj)));
+            const sb_type *t = type_of_coll(srv, c, e->obj);
+            /* keep what the schema declares (a CR schema may not allow our extra keys) */
+            if (t != NULL && t->schema != NULL) {
+                json_t *probe = json_deep_copy(e->obj);
+                json_object_set(probe, "status", ns_st);
+                json_t *dropped = json_array(), *causes = json_array();
+                sb_schema_prune_default_validate(t->schema, probe, dropped, causes);
+                json_t *ps = json_object_get(probe, "status");
+                json_decref(ns_st);
+                ns_st = json_is_object(ps) ? json_incref(ps) : json_object();
+                json_decref(dropped);
+                json_decref(causes);
+                json_decref(probe);
+            }
+            write_status(srv, c, e, ns_st, NULL, NULL);
+        }
+    }
+}
+
+void sb_sim_tick(sb_server *srv)
+{
+    char now[32];
+    sb_now_rfc3339(now, sizeof(now));
+    int64_t now_ms = sb_mono_ms();
+    sim_workloads(srv, "deployments", now_ms, now);
+    sim_workloads(srv, "statefulsets", now_ms, now);
+    sim_workloads(srv, "daemonsets", now_ms, now);
+    sim_workloads(srv, "replicasets", now_ms, now);
+    sim_jobs(srv, now_ms, now);
+    sim_pvcs(srv, now_ms);
+    sim_services(srv, now_ms);
+    sim_subscriptions(srv, now_ms, now);
+    sim_custom(srv, now_ms, now);
+}
