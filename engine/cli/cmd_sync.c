@@ -387,7 +387,8 @@ int pl_cli_sync(int argc, char **argv)
             so.prune_confirm = prune_confirm;
             so.allow_empty = s->app->sync.allow_empty;
             so.dry_run = dry_run;
-            so.create_namespace = s->app->sync.create_namespace;
+            /* CreateNamespace=true creates the destination namespace, when the app names one */
+            so.create_namespace = s->app->sync.create_namespace && s->app->dest_namespace[0];
             so.prune_last = s->app->sync.prune_last;
             so.app_options = s->app->sync.replace ? PL_SOPT_REPLACE : 0;
             so.prune_propagation = s->app->sync.prune_propagation_policy;

@@ -717,8 +717,13 @@ static int phase_runs(const pl_sync_app *a, const task *t)
 static void record_failure(pl_sync_app *a, task *t, const pl_kube_result *r)
 {
     pl_sync_item *it = &a->items[t->item];
+    const char *msg = r->message ? r->message : "request failed";
+    size_t idlen = strlen(it->id);
+    /* the client's messages start with the object's name, which the report prints already */
+    if (!strncmp(msg, it->id, idlen) && msg[idlen] == ':' && msg[idlen + 1] == ' ')
+        msg += idlen + 2;
     it->action = PL_ACT_FAILED;
-    set_reason(it, "%s", r->message ? r->message : "request failed");
+    set_reason(it, "%s", msg);
     t->done = 1;
 }
 
