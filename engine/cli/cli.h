@@ -38,8 +38,9 @@ int pl_cli_sandbox(int argc, char **argv);
 
 /* `plumb sync PATH ...`: App-of-Apps sync into a cluster (cmd_sync.c). */
 int pl_cli_sync(int argc, char **argv);
-/* Render callback for engine/apps: kustomize or plain through pl_cli_render_tree (cmd_sync.c).
- * Matches pl_app_render_fn; *out owned by the caller. */
+/* Render callback for engine/apps (cmd_render.c): plain manifests for directory sources,
+ * kustomize or plain through pl_cli_render_tree otherwise. Matches pl_app_render_fn; `payload`
+ * is a pl_render_opts (borrowed) or NULL; *out owned by the caller. */
 struct pl_app_render_req;
 int pl_cli_app_render(json_t **out, const struct pl_app_render_req *req, void *payload);
 

@@ -35,16 +35,6 @@
  * engine/apps render callback: the same tree reader every subcommand uses; a source.directory
  * app is plain manifests even when its directory holds a kustomization (Argo CD's explicit type).
  */
-static int app_render(json_t **out, const pl_app_render_req *req, void *payload)
-{
-    pl_render_opts opts = PL_RENDER_OPTS_INIT;
-    (void)payload;
-    if (req->type == PL_APP_SOURCE_DIRECTORY)
-        return pl_plain_render(out, req->fs, req->path, req->plain);
-    return pl_cli_render_tree(out, req->fs, req->path, &opts, req->plain,
-                              req->type == PL_APP_SOURCE_KUSTOMIZE);
-}
-
 int pl_cli_apps_parse_mapping(struct pl_app_mapping *out, char **owned, char *arg, int is_dir)
 {
     char *eq = strrchr(arg, '=');
@@ -88,7 +78,7 @@ static int build_at(pl_app_tree **tree, pl_fs **fs, const char *path, const char
     int error;
     if ((error = pl_fs_git_new(fs, path, rev)) < 0)
         return error;
-    opts->render = app_render;
+    opts->render = pl_cli_app_render;
     if ((error = pl_app_tree_build(tree, *fs, path, opts)) < 0)
         pl_error_prefix("%s", rev);
     return error;

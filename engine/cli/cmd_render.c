@@ -54,10 +54,13 @@ int pl_cli_render_tree(json_t **out, pl_fs *fs, const char *path, pl_render_opts
 
 #define MAX_MAPPINGS 64
 
-/* engine/apps render callback: kustomize's flags from the command line apply to every app */
-static int apps_render(json_t **out, const pl_app_render_req *req, void *payload)
+/* engine/apps render callback shared by render --apps, diff and sync (cli.h). `payload` is a
+ * pl_render_opts with kustomize's command-line flags, or NULL for the defaults. */
+int pl_cli_app_render(json_t **out, const pl_app_render_req *req, void *payload)
 {
-    pl_render_opts opts = *(const pl_render_opts *)payload;
+    pl_render_opts opts = PL_RENDER_OPTS_INIT;
+    if (payload)
+        opts = *(const pl_render_opts *)payload;
     if (req->type == PL_APP_SOURCE_DIRECTORY)
         return pl_plain_render(out, req->fs, req->path, req->plain);
     return pl_cli_render_tree(out, req->fs, req->path, &opts, req->plain,
@@ -105,7 +108,7 @@ static int render_apps(const char *abspath, const char *dir, const pl_render_opt
     pl_fs *fs = NULL;
     int error, rc = 1;
 
-    topts.render = apps_render;
+    topts.render = pl_cli_app_render;
     topts.render_payload = (void *)ropts;
     if ((error = mkdir_p(dir)) < 0 || (error = pl_fs_dir_new(&fs)) < 0 ||
         (error = pl_app_tree_build(&tree, fs, abspath, &topts)) < 0) {

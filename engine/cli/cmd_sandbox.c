@@ -23,12 +23,12 @@ static void usage(FILE *f)
     fputs("usage: plumb sandbox [--listen HOST:PORT] [--kubeconfig-out FILE] [--state DIR]\n"
           "                     [--simulate-status[=DELAY]] [--faults SPEC] [--request-log FILE]\n"
           "\n"
-          "  --listen HOST:PORT       address to serve HTTPS on (default 127.0.0.1:0, a free port)\n"
+          "  --listen HOST:PORT       where to serve HTTPS (default 127.0.0.1:0, a free port)\n"
           "  --kubeconfig-out FILE    write a kubeconfig (token and client-certificate contexts)\n"
           "  --state DIR              keep objects and credentials in DIR across restarts\n"
           "  --simulate-status[=D]    report workloads ready, jobs complete after D (default 1s)\n"
           "  --faults SPEC            e.g. 500=0.1,503=0.05,429=0.05,latency=5ms,drop=0.01\n"
-          "  --request-log FILE       append one line per request: METHOD PATH[?QUERY] STATUS ...\n",
+          "  --request-log FILE       append a line per request: METHOD PATH[?QUERY] STATUS ...\n",
           f);
 }
 

@@ -44,7 +44,7 @@ static int usage_error(const char *msg)
     fprintf(stderr,
             "plumb: error: %s\nusage: plumb sync PATH [--kubeconfig F] [--context C] "
             "[--repo-alias URL=DIR] [--cluster URL=CONTEXT] [--app NAME] [--prune] "
-            "[--prune-confirm] [--dry-run] [--timeout DUR] [-o text|json]\n",
+            "[--prune-confirm] [--dry-run] [--timeout DUR] [--qps N] [--burst N] [-o text|json]\n",
             msg);
     return 2;
 }
@@ -65,14 +65,6 @@ static long parse_duration_ms(const char *s)
     if (!strcmp(end, "h"))
         return (long)(v * 3600000);
     return -1;
-}
-
-int pl_cli_app_render(json_t **out, const pl_app_render_req *req, void *payload)
-{
-    (void)payload;
-    pl_render_opts ro = PL_RENDER_OPTS_INIT;
-    return pl_cli_render_tree(out, req->fs, req->path, &ro, req->plain,
-                              req->type == PL_APP_SOURCE_KUSTOMIZE);
 }
 
 static int run_cmp(const void *pa, const void *pb)
@@ -210,6 +202,9 @@ int pl_cli_sync(int argc, char **argv)
     size_t naliases = 0, nclusters = 0;
     int prune = 0, prune_confirm = 0, dry_run = 0, exit_code = 1;
     long timeout_ms = 300000;
+    double qps = 0;  /* no client-side limit by default: 64 requests in flight at most, and the
+                        server's own flow control (429 + Retry-After) is honoured */
+    long burst = 0;
     char abspath[PATH_MAX];
     pl_fs *fs = NULL;
     pl_app_tree *tree = NULL;
@@ -231,7 +226,8 @@ int pl_cli_sync(int argc, char **argv)
             dry_run = 1;
         else if ((!strcmp(a, "--kubeconfig") || !strcmp(a, "--context") || !strcmp(a, "--app") ||
                   !strcmp(a, "--timeout") || !strcmp(a, "-o") || !strcmp(a, "--output") ||
-                  !strcmp(a, "--repo-alias") || !strcmp(a, "--cluster"))) {
+                  !strcmp(a, "--repo-alias") || !strcmp(a, "--cluster") || !strcmp(a, "--qps") ||
+                  !strcmp(a, "--burst"))) {
             if (!val)
                 return usage_error("missing value after an option");
             i++;
@@ -241,6 +237,16 @@ int pl_cli_sync(int argc, char **argv)
                 context = val;
             else if (!strcmp(a, "--app"))
                 only_app = val;
+            else if (!strcmp(a, "--qps") || !strcmp(a, "--burst")) {
+                char *end;
+                double v = strtod(val, &end);
+                if (end == val || *end || v < 0)
+                    return usage_error("--qps and --burst want a number >= 0");
+                if (!strcmp(a, "--qps"))
+                    qps = v;
+                else
+                    burst = (long)v;
+            }
             else if (!strcmp(a, "--timeout")) {
                 timeout_ms = parse_duration_ms(val);
                 if (timeout_ms <= 0)
@@ -321,7 +327,10 @@ int pl_cli_sync(int argc, char **argv)
     pl_kube_config_opts co = PL_KUBE_CONFIG_OPTS_INIT;
     co.kubeconfig = kubeconfig;
     co.context = context;
-    if (pl_kube_config_load(&cfg, &co) < 0 || pl_kube_new(&k, cfg, NULL) < 0) {
+    pl_kube_opts ko = PL_KUBE_OPTS_INIT;
+    ko.qps = qps;
+    ko.burst = burst > 0 ? (int)burst : (int)(qps * 2 > 1 ? qps * 2 : 1);
+    if (pl_kube_config_load(&cfg, &co) < 0 || pl_kube_new(&k, cfg, &ko) < 0) {
         pl_cli_print_error();
         exit_code = 2;
         goto done;

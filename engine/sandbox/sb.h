@@ -319,4 +319,20 @@ void sb_server_dispose(sb_server *srv);
 int sb_server_start(sb_server *srv);
 void sb_server_stop(sb_server *srv);
 
+/* ==== store and API semantics internals (sb_store.c and friends; helper S2) ================ */
+
+/*
+ * The store (collections, resourceVersion counter, watch history ring, --state journal), the
+ * verbs, watch, namespaces, deletion/GC, CRD lifecycle, defaulting, validation and
+ * --simulate-status share the private header sb_api_int.h (sb_api.c, sb_store.c, sb_watch.c,
+ * sb_gc.c, sb_ns.c, sb_crd.c, sb_ctl.c, sb_defaults.c, sb_validate.c, sb_select.c, sb_sim.c).
+ * Other layers reach them only through sb_api_handle, sb_api_control, sb_store_open/close and
+ * sb_api_start/stop_background above.
+ *
+ * Server fields used: crd_establish_delay_ms (< 0 is taken as 0), watch_history (<= 0 means
+ * 10000 events), simulate_status/simulate_delay_ms, state_dir. sb_store_open must run before
+ * sb_api_start_background; sb_store_close stops the background thread itself. Watch streams
+ * end (next() returns -1) once the background thread was stopped.
+ */
+
 #endif

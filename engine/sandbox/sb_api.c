@@ -451,6 +451,28 @@ static void typed_ctx(api_ctx *c, const char *name, char *out, size_t n)
         snprintf(out, n, "(%s; %s/%s, Kind=%s)", name, c->t->group, c->version, c->t->kind);
 }
 
+/*
+ * Objects are stored in the CRD's storage version; the served versions differ only by
+ * apiVersion (conversion strategy None, API-NOTES §7.1). Built-ins have one version.
+ */
+static void to_storage_version(api_ctx *c, json_t *obj)
+{
+    if (!(c->t->flags & SB_T_CUSTOM) || c->t->crd == NULL)
+        return;
+    size_t i;
+    json_t *v;
+    json_array_foreach(pl_json_path(c->t->crd, "spec", "versions", NULL), i, v) {
+        const char *name = pl_json_str(v, "name", NULL);
+        if (name != NULL && json_is_true(json_object_get(v, "storage")) &&
+            strcmp(name, c->version) != 0) {
+            pl_buf b = PL_BUF_INIT;
+            pl_buf_printf(&b, "%s/%s", c->t->group, name);
+            json_object_set_new(obj, "apiVersion", json_string(b.ptr));
+            pl_buf_dispose(&b);
+        }
+    }
+}
+
 /* ---- create ------------------------------------------------------------------------------- */
 
 /*
@@ -497,6 +519,7 @@ static void do_create(api_ctx *c, json_t *obj, int applied)
     sb_defaults_apply(t, obj, NULL);
     if (is_crd_type(t))
         sb_crd_defaults(obj, 1);
+    to_storage_version(c, obj);
     if (validate_or_respond(c, obj, NULL) < 0)
         goto done;
     name = meta_str(obj, "name");
@@ -619,6 +642,7 @@ static void do_update(api_ctx *c, sb_entry *old, json_t *obj, int applied)
     } else {
         res = obj;
         obj = NULL;
+        to_storage_version(c, res);
         json_t *meta = meta_of(res);
         const char *uid = meta_str(res, "uid");
         if (uid != NULL && uid[0] && !streq(uid, meta_str(live, "uid"))) {
@@ -1105,7 +1129,23 @@ static void handle_apply(api_ctx *c)
     json_t *docs = NULL;
     pl_yaml_opts yo = PL_YAML_OPTS_INIT;
     const char *body = c->req->body ? c->req->body : "";
-    if (pl_yaml_parse(&docs, body, c->req->body ? c->req->body_len : 0, "apply patch", &yo) < 0 ||
+    size_t blen = c->req->body ? c->req->body_len : 0;
+    /* clients send JSON (valid YAML) almost always: decode it directly, and fall back to the
+     * YAML reader for anything jansson refuses, so the error text is the YAML one */
+    size_t lead = 0;
+    while (lead < blen && (body[lead] == ' ' || body[lead] == '\n' || body[lead] == '\r' ||
+                           body[lead] == '\t'))
+        lead++;
+    if (lead < blen && body[lead] == '{') {
+        json_t *one = json_loadb(body, blen, 0, NULL);
+        if (json_is_object(one)) {
+            docs = json_array();
+            json_array_append_new(docs, one);
+        } else {
+            json_decref(one);
+        }
+    }
+    if ((!docs && pl_yaml_parse(&docs, body, blen, "apply patch", &yo) < 0) ||
         json_array_size(docs) != 1 || !json_is_object(json_array_get(docs, 0))) {
         pl_buf m = PL_BUF_INIT;
         pl_buf_printf(&m, "error decoding YAML: %s",

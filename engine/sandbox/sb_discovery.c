@@ -782,8 +782,9 @@ int sb_discovery_handle(sb_types *t, const sb_request *req, sb_response *resp)
                 int v = wants_aggregated(req->accept);
                 doc = json_object();
                 json_object_set_new(doc, "kind", json_string("APIGroupDiscoveryList"));
-                json_object_set_new(doc, "apiVersion", json_string(v == 2 ? "apidiscovery.k8s.io/v2"
-                                                                   : "apidiscovery.k8s.io/v2beta1"));
+                json_object_set_new(doc, "apiVersion",
+                                    json_string(v == 2 ? "apidiscovery.k8s.io/v2"
+                                                       : "apidiscovery.k8s.io/v2beta1"));
                 json_object_set_new(doc, "metadata", json_object());
                 json_t *items = json_array();
                 json_array_append_new(items, agg_group_json(&s, ""));
@@ -821,8 +822,9 @@ int sb_discovery_handle(sb_types *t, const sb_request *req, sb_response *resp)
         doc = json_object();
         if (v) {
             json_object_set_new(doc, "kind", json_string("APIGroupDiscoveryList"));
-            json_object_set_new(doc, "apiVersion", json_string(v == 2 ? "apidiscovery.k8s.io/v2"
-                                                               : "apidiscovery.k8s.io/v2beta1"));
+            json_object_set_new(doc, "apiVersion",
+                                json_string(v == 2 ? "apidiscovery.k8s.io/v2"
+                                                   : "apidiscovery.k8s.io/v2beta1"));
             json_object_set_new(doc, "metadata", json_object());
         } else {
             json_object_set_new(doc, "kind", json_string("APIGroupList"));

@@ -251,7 +251,7 @@ static int is_public_path(const char *path)
            strcmp(path, "/livez") == 0 || strcmp(path, "/readyz") == 0;
 }
 
-/* ---- request log ------------------------------------------------------------------------------ */
+/* ---- request log ----------------------------------------------------------------------------- */
 
 static void log_entry_free(log_entry *e)
 {
@@ -341,7 +341,7 @@ void sb_http_request_log_clear(sb_server *srv)
     pthread_mutex_unlock(&srv->lock);
 }
 
-/* ---- streaming bodies ------------------------------------------------------------------------- */
+/* ---- streaming bodies ------------------------------------------------------------------------ */
 
 typedef struct stream_ctx {
     sb_stream *s;
@@ -396,7 +396,7 @@ static void stream_free(void *cls)
     pl_free(c);
 }
 
-/* ---- responses -------------------------------------------------------------------------------- */
+/* ---- responses ------------------------------------------------------------------------------- */
 
 static enum MHD_Result send_response(http_state *h, struct MHD_Connection *conn,
                                      sb_response *r)
@@ -456,7 +456,7 @@ static enum MHD_Result send_response(http_state *h, struct MHD_Connection *conn,
     return ok;
 }
 
-/* ---- authentication (API-NOTES §11) ----------------------------------------------------------- */
+/* ---- authentication (API-NOTES §11) --------------------------------------------------------- */
 
 /* 1 = authenticated (*user owned), 0 = not. */
 static int authenticate(http_state *h, struct MHD_Connection *conn, const char *path,
@@ -496,7 +496,7 @@ static int authenticate(http_state *h, struct MHD_Connection *conn, const char *
     return 0;
 }
 
-/* ---- MHD callbacks ---------------------------------------------------------------------------- */
+/* ---- MHD callbacks --------------------------------------------------------------------------- */
 
 static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *conn)
 {
@@ -666,7 +666,7 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
     pl_log(PL_LOG_DEBUG, "sandbox", "http: %s", msg);
 }
 
-/* ---- lifecycle -------------------------------------------------------------------------------- */
+/* ---- lifecycle ------------------------------------------------------------------------------- */
 
 int sb_server_init(sb_server *srv)
 {

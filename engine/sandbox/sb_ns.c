@@ -8,6 +8,8 @@
 
 #include "sb_api_int.h"
 
+#define NS_CLEANUP_DELAY_MS 300
+
 static sb_coll *ns_coll(sb_store *st)
 {
     return sb_store_coll(st, "", "namespaces", "Namespace", 0);
@@ -55,9 +57,19 @@ void sb_ns_tick(sb_server *srv)
         return;
     /* names first: the loop below writes to the namespaces collection */
     json_t *term = json_array();
-    for (size_t i = 0; i < nc->n; i++)
-        if (pl_json_path(nc->items[i]->obj, "metadata", "deletionTimestamp", NULL) != NULL)
-            json_array_append_new(term, json_string(nc->items[i]->name));
+    int64_t now = sb_mono_ms();
+    for (size_t i = 0; i < nc->n; i++) {
+        if (pl_json_path(nc->items[i]->obj, "metadata", "deletionTimestamp", NULL) == NULL)
+            continue;
+        /* The real namespace controller starts after a moment (it is a queue worker behind an
+         * informer); deleting right away would make `kubectl delete -f` of a namespace and its
+         * contents report NotFound for the contents. */
+        if (now - nc->items[i]->mtime_ms < NS_CLEANUP_DELAY_MS) {
+            st->bg_dirty = 1;
+            continue;
+        }
+        json_array_append_new(term, json_string(nc->items[i]->name));
+    }
     size_t k;
     json_t *jn;
     json_array_foreach(term, k, jn) {

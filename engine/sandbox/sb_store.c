@@ -834,8 +834,15 @@ int sb_bg_start(sb_server *srv)
 void sb_bg_stop(sb_server *srv)
 {
     sb_store *st = srv ? srv->store : NULL;
-    if (st == NULL || !st->bg_running)
+    if (st == NULL)
         return;
+    if (!st->bg_running) {
+        pthread_mutex_lock(&st->lock);
+        st->closing = 1; /* watch streams end */
+        pthread_cond_broadcast(&st->changed);
+        pthread_mutex_unlock(&st->lock);
+        return;
+    }
     pthread_mutex_lock(&st->lock);
     st->bg_stop = 1;
     st->closing = 1;

@@ -26,6 +26,7 @@ typedef struct sb_tls {
  * 127.0.0.1, localhost and `host` (borrowed). Fills `tls` (dispose with sb_tls_dispose).
  */
 int sb_tls_init(sb_tls *tls, const char *state_dir, const char *host);
+/** Wipe the secrets and free everything `tls` holds (the struct is the caller's). */
 void sb_tls_dispose(sb_tls *tls);
 
 /*
@@ -56,6 +57,7 @@ typedef struct sb_req_owned {
 int sb_req_build(sb_req_owned *r, const char *method, const char *raw_target,
                  const char *content_type, const char *accept, const char *user_agent,
                  const char *body, size_t body_len);
+/** Free the strings and arguments `r` owns (also `user`, which the transport sets). */
 void sb_req_dispose(sb_req_owned *r);
 
 /* ---- faults (sb_control.c) ---------------------------------------------------------------- */
@@ -69,8 +71,10 @@ int sb_faults_from_json(sb_faults *out, const json_t *obj, const sb_faults *base
 
 /* ---- request log (sb_http.c) -------------------------------------------------------------- */
 
-/** The in-memory request log as a JSON list of {method,path,query,status,time,duration_ms}. */
+/** The in-memory request log as a JSON list of {method,path,query,status,time,duration_ms}
+ *  (owned; [] when the server is not started). Takes srv->lock. */
 json_t *sb_http_request_log(sb_server *srv);
+/** Empty the in-memory request log (the --request-log file is kept). Takes srv->lock. */
 void sb_http_request_log_clear(sb_server *srv);
 
 /*

@@ -93,6 +93,9 @@ struct pl_sync_app {
     inv_entry *inv;      /* previous inventory */
     size_t ninv;
     json_t *live_by_key; /* key -> live object (borrowed refs inside a json object) */
+    json_t *health_keys; /* key -> task index of members polled by LIST in this health pass */
+    json_t *desired_keys; /* set of the keys of non-hook tasks (built after scopes resolve) */
+    int poll_step;        /* health polls so far in this group: the interval grows with it */
     size_t g_begin, g_end; /* current group [begin, end) */
     int phase_filter;    /* which phases run: normal or SyncFail */
     int has_changes;
@@ -346,6 +349,9 @@ static int resolve_scope(pl_sync_app *a, task *t)
     if (rc < 0)
         return rc;
     json_t *meta = pl_json_mkpath(t->send, "metadata", NULL);
+    /* keys may change below: the desired-key set is rebuilt on next use */
+    json_decref(a->desired_keys);
+    a->desired_keys = NULL;
     if (m.namespaced && !pl_json_str(t->send, "metadata", "namespace", NULL))
         json_object_set_new(meta, "namespace", json_string(a->dest_ns));
     else if (!m.namespaced)
@@ -480,22 +486,16 @@ static json_t *parent_object(pl_sync_app *a, json_t *members)
     return p;
 }
 
-static void member_append(json_t *members, const char *av, const char *kind, const char *ns,
-                          const char *name)
+/* Append [apiVersion, kind, ns, name] unless an entry with the same group/kind/ns/name is in
+ * `seen` (a set keyed like task keys, so the inventory stays linear in its size). */
+static void member_append(json_t *members, json_t *seen, const char *av, const char *kind,
+                          const char *ns, const char *name)
 {
-    size_t i;
-    json_t *e;
-    json_array_foreach(members, i, e) {
-        if (!strcmp(json_string_value(json_array_get(e, 1)), kind) &&
-            !strcmp(json_string_value(json_array_get(e, 2)), ns) &&
-            !strcmp(json_string_value(json_array_get(e, 3)), name)) {
-            char g1[128], g2[128];
-            group_of(json_string_value(json_array_get(e, 0)), g1, sizeof(g1));
-            group_of(av, g2, sizeof(g2));
-            if (!strcmp(g1, g2))
-                return;
-        }
-    }
+    char key[512];
+    make_key(key, sizeof(key), av, kind, ns, name);
+    if (json_object_get(seen, key))
+        return;
+    json_object_set_new(seen, key, json_true());
     json_array_append_new(members, json_pack("[s,s,s,s]", av, kind, ns, name));
 }
 
@@ -503,33 +503,40 @@ static void member_append(json_t *members, const char *av, const char *kind, con
 static json_t *members_now(pl_sync_app *a, int exact)
 {
     json_t *m = json_array();
+    json_t *seen = json_object();
+    json_t *pruned = json_object();
     for (size_t i = 0; i < a->ntasks; i++) {
         task *t = &a->tasks[i];
         if (t->t->is_hook || t->adopt_only || !pl_json_str(t->send, "metadata", "name", NULL))
             continue;
         if (a->items[t->item].action == PL_ACT_FAILED && !t->live)
             continue;
-        member_append(m, pl_json_str(t->send, "apiVersion", NULL),
+        member_append(m, seen, pl_json_str(t->send, "apiVersion", NULL),
                       pl_json_str(t->send, "kind", NULL),
                       s_or(pl_json_str(t->send, "metadata", "namespace", NULL), ""),
                       pl_json_str(t->send, "metadata", "name", NULL));
     }
+    if (exact) {
+        for (size_t j = 0; j < a->nitems; j++) {
+            pl_sync_item *it = &a->items[j];
+            char key[512];
+            if (it->action != PL_ACT_PRUNED)
+                continue;
+            make_key(key, sizeof(key), it->api_version, it->kind, it->ns, it->name);
+            json_object_set_new(pruned, key, json_true());
+        }
+    }
     for (size_t i = 0; i < a->ninv; i++) {
         inv_entry *e = &a->inv[i];
-        if (exact) {
-            /* keep what was not pruned (prune off, Prune=false, or a failed delete) */
-            int pruned = 0;
-            for (size_t j = 0; j < a->nitems; j++) {
-                pl_sync_item *it = &a->items[j];
-                if (it->action == PL_ACT_PRUNED && !strcmp(it->kind, e->kind) &&
-                    !strcmp(it->ns, e->ns) && !strcmp(it->name, e->name))
-                    pruned = 1;
-            }
-            if (pruned)
-                continue;
-        }
-        member_append(m, e->api_version, e->kind, e->ns, e->name);
+        char key[512];
+        make_key(key, sizeof(key), e->api_version, e->kind, e->ns, e->name);
+        /* keep what was not pruned (prune off, Prune=false, or a failed delete) */
+        if (json_object_get(pruned, key))
+            continue;
+        member_append(m, seen, e->api_version, e->kind, e->ns, e->name);
     }
+    json_decref(seen);
+    json_decref(pruned);
     return m;
 }
 
@@ -673,6 +680,8 @@ void pl_sync_app_free(pl_sync_app *a)
     pl_free(a->inv);
     json_decref(a->parent);
     json_decref(a->live_by_key);
+    json_decref(a->health_keys);
+    json_decref(a->desired_keys);
     json_decref(a->desired);
     pl_free(a->name);
     pl_free(a->dest_ns);
@@ -740,17 +749,20 @@ static void mark_unchanged_items(pl_sync_app *a)
 }
 
 /* inventory members that left Git */
-static int inv_is_desired(const pl_sync_app *a, const inv_entry *e)
+static int inv_is_desired(pl_sync_app *a, const inv_entry *e)
 {
     char key[512];
+    if (!a->desired_keys) {
+        a->desired_keys = json_object();
+        for (size_t i = 0; i < a->ntasks; i++)
+            if (!a->tasks[i].t->is_hook)
+                json_object_set_new(a->desired_keys, a->tasks[i].key, json_true());
+    }
     make_key(key, sizeof(key), e->api_version, e->kind, e->ns, e->name);
-    for (size_t i = 0; i < a->ntasks; i++)
-        if (!a->tasks[i].t->is_hook && !strcmp(a->tasks[i].key, key))
-            return 1;
-    return 0;
+    return json_object_get(a->desired_keys, key) != NULL;
 }
 
-static size_t prune_candidates(const pl_sync_app *a)
+static size_t prune_candidates(pl_sync_app *a)
 {
     size_t n = 0;
     for (size_t i = 0; i < a->ninv; i++)
@@ -1354,68 +1366,138 @@ static json_t *lookup_cb(void *payload, const char *av, const char *kind, const 
     return o;
 }
 
+/* Judge one task from its live object (NULL: missing); counts what is still awaited. */
+static void judge(pl_sync_app *a, task *t, const json_t *live, size_t *waiting, char *wbuf,
+                  size_t wcap)
+{
+    pl_sync_item *it = &a->items[t->item];
+    pl_health h;
+    pl_health_assess(&h, live, lookup_cb, a);
+    it->health = h;
+    if (h.status == PL_HEALTH_HEALTHY || (h.status == PL_HEALTH_SUSPENDED && !t->t->is_hook)) {
+        t->healthy = 1;
+    } else if (h.status == PL_HEALTH_DEGRADED) {
+        it->action = PL_ACT_FAILED;
+        set_reason(it, "%s: %s", t->t->is_hook ? "hook failed" : "Degraded", h.message);
+        a->stop_after_group = 1;
+    } else if (h.status == PL_HEALTH_MISSING && t->t->is_hook &&
+               (t->t->hook_delete & PL_HOOK_DEL_SUCCEEDED)) {
+        t->healthy = 1; /* deleted by someone after success */
+    } else {
+        if (!*waiting)
+            snprintf(wbuf, wcap, "%s (%s: %s)", it->id, pl_health_name(h.status), h.message);
+        (*waiting)++;
+    }
+}
+
+/* Below this many objects of one kind, health is polled with GETs; at or above, with one
+ * LIST of the app's members of that kind (the ApplySet label), which keeps a 1,000-object
+ * wave to a handful of requests per poll. */
+#define HEALTH_LIST_MIN 4
+
 static int st_health(pl_sync_app *a, int *sub)
 {
     if (*sub == 0) {
         if (now_ms() < a->next_poll)
             return 1;
         start_batch(a);
-        for (size_t i = a->g_begin; i < a->g_end; i++) {
+        json_decref(a->health_keys);
+        a->health_keys = json_object();
+        json_t *per_kind = json_object();
+        size_t *pending = pl_calloc(a->g_end - a->g_begin + 1, sizeof(*pending));
+        size_t npending = 0;
+        for (size_t i = a->g_begin; i < a->g_end && pending; i++) {
             task *t = &a->tasks[i];
             pl_sync_item *it = &a->items[t->item];
             if (t->healthy || it->action == PL_ACT_FAILED || it->action == PL_ACT_SKIPPED)
                 continue;
-            /* unchanged objects: the live copy from the inventory read is fresh enough for
-             * the first look */
-            if (!t->changed && t->live && a->next_poll == 0) {
-                pl_health h;
-                pl_health_assess(&h, t->live, lookup_cb, a);
-                it->health = h;
-                if (h.status == PL_HEALTH_HEALTHY) {
-                    t->healthy = 1;
+            /* the first look uses what we already hold: the live copy from the inventory read
+             * (unchanged objects) or the apply response (changed ones); kinds whose health does
+             * not wait on a controller need no request at all */
+            if (t->live && a->next_poll == 0) {
+                size_t w = 0;
+                char wb[8];
+                judge(a, t, t->live, &w, wb, sizeof(wb));
+                if (t->healthy || it->action == PL_ACT_FAILED)
                     continue;
-                }
             }
-            submit_get(a, i);
+            pending[npending++] = i;
+            if (!t->t->is_hook && !t->adopt_only) {
+                char gvk[256];
+                snprintf(gvk, sizeof(gvk), "%s/%s", s_or(pl_json_str(t->send, "apiVersion", NULL), ""),
+                         s_or(pl_json_str(t->send, "kind", NULL), ""));
+                json_t *c = json_object_get(per_kind, gvk);
+                json_object_set_new(per_kind, gvk,
+                                    json_integer(c ? json_integer_value(c) + 1 : 1));
+            }
         }
+        json_t *listed = json_object();
+        for (size_t j = 0; j < npending; j++) {
+            task *t = &a->tasks[pending[j]];
+            char gvk[256];
+            snprintf(gvk, sizeof(gvk), "%s/%s", s_or(pl_json_str(t->send, "apiVersion", NULL), ""),
+                     s_or(pl_json_str(t->send, "kind", NULL), ""));
+            json_t *c = json_object_get(per_kind, gvk);
+            if (t->t->is_hook || t->adopt_only || !c || json_integer_value(c) < HEALTH_LIST_MIN) {
+                submit_get(a, pending[j]);
+                continue;
+            }
+            json_object_set_new(a->health_keys, t->key, json_integer((json_int_t)pending[j]));
+            if (json_object_get(listed, gvk))
+                continue;
+            json_object_set_new(listed, gvk, json_true());
+            char g[128], v[64], sel[160];
+            const char *av = pl_json_str(t->send, "apiVersion", NULL);
+            group_of(av, g, sizeof(g));
+            version_of(av, v, sizeof(v));
+            pl_objkey k = {g, v, s_or(pl_json_str(t->send, "kind", NULL), ""), "", ""};
+            pl_kube_list_opts lo = PL_KUBE_LIST_OPTS_INIT;
+            snprintf(sel, sizeof(sel), "%s=%s", PL_APPLYSET_PART_OF_LABEL, a->parent_id);
+            lo.label_selector = sel;
+            track(a, pl_kube_batch_list(a->batch, &k, &lo, NULL), SIZE_MAX);
+        }
+        json_decref(listed);
+        json_decref(per_kind);
+        pl_free(pending);
         *sub = 1;
         return 1;
     }
     if (!batch_done(a))
         return 1;
-    const char *waiting_for = NULL;
     char wbuf[512] = "";
     size_t waiting = 0;
     for (size_t b = 0; b < pl_kube_batch_count(a->batch); b++) {
-        task *t = &a->tasks[a->batch_task[b]];
-        pl_sync_item *it = &a->items[t->item];
         pl_kube_result *r = pl_kube_batch_result(a->batch, b);
-        pl_health h;
+        size_t ti = b < a->nbatch_task ? a->batch_task[b] : SIZE_MAX;
         if (r->code < 0 && r->code != PL_ENOTFOUND) {
-            waiting++;
-            continue; /* transient: poll again */
+            waiting++; /* transient: poll again */
+            continue;
         }
-        pl_health_assess(&h, r->code == 0 ? r->object : NULL, lookup_cb, a);
-        it->health = h;
-        if (h.status == PL_HEALTH_HEALTHY ||
-            (h.status == PL_HEALTH_SUSPENDED && !t->t->is_hook)) {
-            t->healthy = 1;
-        } else if (h.status == PL_HEALTH_DEGRADED) {
-            it->action = PL_ACT_FAILED;
-            set_reason(it, "%s: %s", t->t->is_hook ? "hook failed" : "Degraded", h.message);
-            t->healthy = 0;
-            a->stop_after_group = 1;
-        } else if (h.status == PL_HEALTH_MISSING && t->t->is_hook &&
-                   (t->t->hook_delete & PL_HOOK_DEL_SUCCEEDED)) {
-            t->healthy = 1; /* deleted by someone after success */
-        } else {
-            waiting++;
-            if (!waiting_for) {
-                snprintf(wbuf, sizeof(wbuf), "%s (%s: %s)", it->id,
-                         pl_health_name(h.status), h.message);
-                waiting_for = wbuf;
-            }
+        if (ti != SIZE_MAX) {
+            judge(a, &a->tasks[ti], r->code == 0 ? r->object : NULL, &waiting, wbuf,
+                  sizeof(wbuf));
+            continue;
         }
+        /* a LIST: judge the members it returned, and remember which were seen */
+        size_t i;
+        json_t *o;
+        json_array_foreach(json_object_get(r->object, "items"), i, o) {
+            char key[512];
+            obj_key(key, sizeof(key), o);
+            json_t *idx = json_object_get(a->health_keys, key);
+            if (!idx)
+                continue;
+            judge(a, &a->tasks[json_integer_value(idx)], o, &waiting, wbuf, sizeof(wbuf));
+            json_object_del(a->health_keys, key);
+        }
+    }
+    /* listed kinds whose lists did not return an expected member: missing */
+    {
+        const char *key;
+        json_t *idx;
+        json_object_foreach(a->health_keys, key, idx)
+            judge(a, &a->tasks[json_integer_value(idx)], NULL, &waiting, wbuf, sizeof(wbuf));
+        json_object_clear(a->health_keys);
     }
     *sub = 0;
     if (waiting && !a->stop_after_group) {
@@ -1431,9 +1513,14 @@ static int st_health(pl_sync_app *a, int *sub)
             a->st = ST_GROUP_BEGIN;
             return 1;
         }
-        a->next_poll = now_ms() + a->o.poll_ms;
+        /* 50 ms, 100, 200, ... up to poll_ms: a simulated or fast controller is seen at once,
+         * a slow rollout costs few requests */
+        long step = 50L << (a->poll_step < 5 ? a->poll_step : 5);
+        a->poll_step++;
+        a->next_poll = now_ms() + (step < a->o.poll_ms ? step : a->o.poll_ms);
         return 1;
     }
+    a->poll_step = 0;
     if (a->stop_after_group && !a->failed) {
         const task *f = &a->tasks[a->g_begin];
         fail_app(a, "wave %d failed; later waves were not applied", f->t->wave);

@@ -272,6 +272,35 @@ static void test_sandbox_crd__cr_pruning_warning(void **state)
     assert_string_equal(h_str(H, "message", NULL), "strict decoding error: unknown field \"spec.foo\"");
 }
 
+
+static void test_sandbox_crd__served_versions(void **state)
+{
+    (void)state;
+    assert_int_equal(h_req(H, "POST", CRD_URL, JSON,
+                           "{\"apiVersion\":\"apiextensions.k8s.io/v1\",\"kind\":\"CustomResourceDefinition\","
+                           "\"metadata\":{\"name\":\"gizmos.example.com\"},\"spec\":{\"group\":\"example.com\","
+                           "\"names\":{\"plural\":\"gizmos\",\"kind\":\"Gizmo\"},\"scope\":\"Cluster\","
+                           "\"versions\":[{\"name\":\"v1\",\"served\":true,\"storage\":true,\"schema\":{\"openAPIV3Schema\":{\"type\":\"object\",\"x-kubernetes-preserve-unknown-fields\":true}}},"
+                           "{\"name\":\"v2\",\"served\":true,\"storage\":false,\"schema\":{\"openAPIV3Schema\":{\"type\":\"object\",\"x-kubernetes-preserve-unknown-fields\":true}}}]}}"),
+                     201);
+    assert_int_equal(h_wait_status(H, "/apis/example.com/v2/gizmos", 200), 1);
+    assert_int_equal(h_req(H, "POST", "/apis/example.com/v2/gizmos", JSON,
+                           "{\"apiVersion\":\"example.com/v2\",\"kind\":\"Gizmo\",\"metadata\":{\"name\":\"g\"},\"spec\":{\"a\":1}}"),
+                     201);
+    assert_string_equal(h_str(H, "apiVersion", NULL), "example.com/v2");
+    assert_int_equal(h_req(H, "GET", "/apis/example.com/v1/gizmos/g", NULL, NULL), 200);
+    assert_string_equal(h_str(H, "apiVersion", NULL), "example.com/v1");
+    assert_int_equal(h_req(H, "GET", "/apis/example.com/v2/gizmos", NULL, NULL), 200);
+    assert_string_equal(pl_json_str(json_array_get(json_object_get(H->json, "items"), 0), "apiVersion", NULL),
+                        "example.com/v2");
+    /* the stored object is in the storage version */
+    assert_int_equal(h_req(H, "GET", "/_plumb/objects", NULL, NULL), 200);
+    assert_non_null(strstr(h_body(H), "{\"kind\":\"Gizmo\",\"apiVersion\":\"example.com/v1\""));
+    /* an unserved version is a plain 404 */
+    assert_int_equal(h_req(H, "GET", "/apis/example.com/v3/gizmos", NULL, NULL), 404);
+    assert_string_equal(H->resp.body.ptr, "404 page not found\n");
+}
+
 static void test_sandbox_sim__status(void **state)
 {
     (void)state;
@@ -333,6 +362,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sandbox_crd__lifecycle, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_sandbox_crd__validation, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_sandbox_crd__cr_pruning_warning, h_setup, h_teardown),
+        cmocka_unit_test_setup_teardown(test_sandbox_crd__served_versions, h_setup, h_teardown),
         cmocka_unit_test_setup_teardown(test_sandbox_sim__status, h_setup, h_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

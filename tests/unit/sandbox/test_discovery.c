@@ -331,8 +331,9 @@ static void test_crd(void **state)
     assert_int_equal(get(&resp, url, NULL), 1);
     json_decref(doc);
     doc = body_json(&resp);
-    json_t *op = pl_json_path(doc, "paths", "/apis/example.com/v2/namespaces/{namespace}/widgets/{name}",
-                              "patch", NULL);
+    json_t *op = pl_json_path(doc, "paths",
+                              "/apis/example.com/v2/namespaces/{namespace}/widgets/{name}", "patch",
+                              NULL);
     assert_non_null(op);
     assert_non_null(find_by(json_object_get(op, "parameters"), "name", "fieldValidation"));
     s = dump(json_object_get(op, "x-kubernetes-group-version-kind"));
