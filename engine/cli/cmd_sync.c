@@ -329,6 +329,8 @@ int pl_cli_sync(int argc, char **argv)
     co.context = context;
     pl_kube_opts ko = PL_KUBE_OPTS_INIT;
     ko.qps = qps;
+    if (getenv("PLUMB_INFLIGHT"))
+        ko.max_in_flight = atoi(getenv("PLUMB_INFLIGHT"));
     ko.burst = burst > 0 ? (int)burst : (int)(qps * 2 > 1 ? qps * 2 : 1);
     if (pl_kube_config_load(&cfg, &co) < 0 || pl_kube_new(&k, cfg, &ko) < 0) {
         pl_cli_print_error();

@@ -1370,6 +1370,11 @@ static int delete_options(api_ctx *c, sb_del_opts *o, json_t **holder)
                         sb_cause("FieldValueNotSupported", "propagationPolicy", v,
                                  "supported values: \"Foreground\", \"Background\", \"Orphan\""));
         json_decref(v);
+        /* o->policy may point into the body: release it here, the callers only keep it on
+         * success */
+        o->policy = NULL;
+        json_decref(*holder);
+        *holder = NULL;
         return -1;
     }
     return 0;
