@@ -235,7 +235,8 @@ static void sim_subscriptions(sb_server *srv, int64_t now_ms, const char *now)
     }
 }
 
-/* CRs whose CRD schema declares status.conditions: Ready=True (+ observedGeneration). */
+/* CRs whose CRD schema declares status.conditions: Ready=True (+ observedGeneration); a
+ * declared status.phase enum gets its "done" value. */
 static void sim_custom(sb_server *srv, int64_t now_ms, const char *now)
 {
     sb_store *st = srv->store;
@@ -254,7 +255,22 @@ static void sim_custom(sb_server *srv, int64_t now_ms, const char *now)
                 schema = pl_json_path(v, "schema", "openAPIV3Schema", NULL);
         }
         const json_t *sprops = pl_json_path(schema, "properties", "status", "properties", NULL);
-        if (pl_json_path(sprops, "conditions", NULL) == NULL)
+        /* a status.phase with an enum: the first "done" value it allows (MaaS objects report
+         * Ready or Active, ../shared/maas/SPEC.md §6.2) */
+        const char *phase_done = NULL;
+        static const char *const done_phases[] = {"Ready", "Active", "Succeeded", "Running",
+                                                  "Bound"};
+        const json_t *penum = pl_json_path(sprops, "phase", "enum", NULL);
+        for (size_t d = 0; d < sizeof(done_phases) / sizeof(done_phases[0]) && !phase_done; d++) {
+            size_t pi;
+            json_t *pv;
+            json_array_foreach(penum, pi, pv) {
+                if (json_is_string(pv) && !strcmp(json_string_value(pv), done_phases[d]))
+                    phase_done = done_phases[d];
+            }
+        }
+        int has_conds = pl_json_path(sprops, "conditions", NULL) != NULL;
+        if (!has_conds && !phase_done)
             continue;
         int has_og = pl_json_path(sprops, "observedGeneration", NULL) != NULL;
         sb_coll *c = sb_store_find_coll(st, group, plural);
@@ -276,7 +292,11 @@ static void sim_custom(sb_server *srv, int64_t now_ms, const char *now)
             int og_ok = !has_og || (json_is_integer(json_object_get(s, "observedGeneration")) &&
                                     json_integer_value(json_object_get(s, "observedGeneration")) ==
                                         gen_of(e->obj));
-            if (ready && og_ok)
+            if (!has_conds)
+                ready = 1;
+            const char *cur_phase = pl_json_str(s, "phase", NULL);
+            int phase_ok = !phase_done || (cur_phase && !strcmp(cur_phase, phase_done));
+            if (ready && og_ok && phase_ok)
                 continue;
             json_t *ns_st = json_is_object(s) ? json_deep_copy(s) : json_object();
             json_t *nc = json_array();
@@ -291,7 +311,12 @@ static void sim_custom(sb_server *srv, int64_t now_ms, const char *now)
             if (has_og)
                 json_object_set_new(rc, "observedGeneration", json_integer(gen_of(e->obj)));
             json_array_append_new(nc, rc);
-            json_object_set_new(ns_st, "conditions", nc);
+            if (has_conds)
+                json_object_set_new(ns_st, "conditions", nc);
+            else
+                json_decref(nc);
+            if (phase_done)
+                json_object_set_new(ns_st, "phase", json_string(phase_done));
             if (has_og)
                 json_object_set_new(ns_st, "observedGeneration", json_integer(gen_of(e->obj)));
             const sb_type *t = type_of_coll(srv, c, e->obj);

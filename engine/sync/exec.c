@@ -599,13 +599,21 @@ int pl_sync_app_new(pl_sync_app **out, pl_kube *k, const json_t *desired,
 
     /* CreateNamespace=true: the destination namespace first, created only when missing */
     a->desired = json_array();
-    if (opts->create_namespace && opts->dest_namespace && *opts->dest_namespace) {
+    int has_ns_object = 0;
+    size_t i;
+    json_t *o;
+    json_array_foreach((json_t *)desired, i, o) {
+        if (!strcmp(s_or(pl_json_str(o, "kind", NULL), ""), "Namespace") &&
+            !strcmp(s_or(pl_json_str(o, "metadata", "name", NULL), ""),
+                    s_or(opts->dest_namespace, "")))
+            has_ns_object = 1; /* Git manages it: CreateNamespace adds nothing */
+    }
+    if (opts->create_namespace && opts->dest_namespace && *opts->dest_namespace &&
+        !has_ns_object) {
         json_t *ns = json_pack("{s:s,s:s,s:{s:s}}", "apiVersion", "v1", "kind", "Namespace",
                                "metadata", "name", opts->dest_namespace);
         json_array_append_new(a->desired, ns);
     }
-    size_t i;
-    json_t *o;
     json_array_foreach((json_t *)desired, i, o) json_array_append(a->desired, o);
 
     if ((rc = pl_sync_plan_build(&a->plan, a->desired)) < 0)
@@ -620,7 +628,7 @@ int pl_sync_app_new(pl_sync_app **out, pl_kube *k, const json_t *desired,
         task *t = &a->tasks[i];
         t->t = &a->plan.tasks[i];
         t->send = json_deep_copy(t->t->obj);
-        t->adopt_only = opts->create_namespace && i < a->ntasks &&
+        t->adopt_only = opts->create_namespace && !has_ns_object &&
                         !strcmp(s_or(pl_json_str(t->send, "kind", NULL), ""), "Namespace") &&
                         !strcmp(s_or(pl_json_str(t->send, "metadata", "name", NULL), ""),
                                 s_or(opts->dest_namespace, "")) &&
