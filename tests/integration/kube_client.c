@@ -66,6 +66,7 @@ static pl_kube *kc_connect(pl_kube_config **cfg, const char *kubeconfig, const c
     return k;
 }
 
+static json_t *obj(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static json_t *obj(const char *fmt, ...)
 {
     char text[4096];
