@@ -257,30 +257,19 @@ int pl_cli_sync(int argc, char **argv)
                 output = val;
             } else {
                 int is_alias = !strcmp(a, "--repo-alias");
-                const char *eq = strchr(val, '=');
-                if (!eq || eq == val || !eq[1])
+                char *owned = NULL;
+                if (is_alias ? naliases >= MAX_ALIASES : nclusters >= MAX_CLUSTERS)
+                    return usage_error("too many --repo-alias/--cluster options");
+                if (pl_cli_apps_parse_mapping(is_alias ? &aliases[naliases] : &clusters[nclusters],
+                                              &owned, argv[i], is_alias) < 0)
                     return usage_error(is_alias ? "--repo-alias wants URL=DIR"
                                                 : "--cluster wants URL=CONTEXT");
-                if ((is_alias ? naliases >= MAX_ALIASES : nclusters >= MAX_CLUSTERS))
-                    return usage_error("too many --repo-alias/--cluster options");
-                char *copy = pl_strdup(val);
-                copy[eq - val] = '\0';
-                alias_copies[ncopies++] = copy;
-                pl_app_mapping m = {copy, copy + (eq - val) + 1};
-                if (is_alias) {
-                    /* the directory must be absolute in the builder's fs */
-                    static char dirs[MAX_ALIASES][PATH_MAX];
-                    if (!realpath(m.target, dirs[naliases])) {
-                        fprintf(stderr, "plumb: error: --repo-alias %s: no such directory\n",
-                                m.target);
-                        exit_code = 2;
-                        goto done;
-                    }
-                    m.target = dirs[naliases];
-                    aliases[naliases++] = m;
-                } else {
-                    clusters[nclusters++] = m;
-                }
+                if (owned)
+                    alias_copies[ncopies++] = owned;
+                if (is_alias)
+                    naliases++;
+                else
+                    nclusters++;
             }
         } else if (a[0] == '-' && a[1]) {
             char msg[256];
@@ -329,8 +318,6 @@ int pl_cli_sync(int argc, char **argv)
     co.context = context;
     pl_kube_opts ko = PL_KUBE_OPTS_INIT;
     ko.qps = qps;
-    if (getenv("PLUMB_INFLIGHT"))
-        ko.max_in_flight = atoi(getenv("PLUMB_INFLIGHT"));
     ko.burst = burst > 0 ? (int)burst : (int)(qps * 2 > 1 ? qps * 2 : 1);
     if (pl_kube_config_load(&cfg, &co) < 0 || pl_kube_new(&k, cfg, &ko) < 0) {
         pl_cli_print_error();

@@ -209,3 +209,24 @@ void pl_sha256_hex(char out[65], const void *data, size_t len)
     }
     out[64] = '\0';
 }
+
+int pl_base64_encode(pl_buf *out, const void *data, size_t len, int url)
+{
+    const char *tab = url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+                          : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const unsigned char *s = data;
+    int error = pl_buf_grow(out, (len + 2) / 3 * 4 + 1);
+    for (size_t i = 0; error == 0 && i < len; i += 3) {
+        unsigned v = (unsigned)s[i] << 16 | (i + 1 < len ? (unsigned)s[i + 1] << 8 : 0) |
+                     (i + 2 < len ? s[i + 2] : 0);
+        char q[4] = {tab[v >> 18 & 63], tab[v >> 12 & 63], i + 1 < len ? tab[v >> 6 & 63] : '=',
+                     i + 2 < len ? tab[v & 63] : '='};
+        size_t n = 4;
+        if (url) /* no padding */
+            n = i + 2 < len ? 4 : i + 1 < len ? 3 : 2;
+        error = pl_buf_put(out, q, n);
+    }
+    if (error == 0 && !out->ptr)
+        error = pl_buf_put(out, "", 0);
+    return error;
+}

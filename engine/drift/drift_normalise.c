@@ -21,24 +21,6 @@
 
 #include "drift_int.h"
 
-/* ---- base64 ------------------------------------------------------------------------------ */
-
-static int base64(pl_buf *out, const unsigned char *s, size_t n)
-{
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    int error = pl_buf_grow(out, (n + 2) / 3 * 4 + 1);
-    for (size_t i = 0; error == 0 && i < n; i += 3) {
-        unsigned v = (unsigned)s[i] << 16 | (i + 1 < n ? (unsigned)s[i + 1] << 8 : 0) |
-                     (i + 2 < n ? s[i + 2] : 0);
-        char q[4] = {tab[v >> 18 & 63], tab[v >> 12 & 63], i + 1 < n ? tab[v >> 6 & 63] : '=',
-                     i + 2 < n ? tab[v & 63] : '='};
-        error = pl_buf_put(out, q, 4);
-    }
-    if (error == 0 && !out->ptr)
-        error = pl_buf_put(out, "", 0);
-    return error;
-}
-
 /* ---- fixed normalisation ------------------------------------------------------------------- */
 
 static void drop_empty(json_t *md, const char *key)
@@ -68,7 +50,7 @@ static int fold_string_data(json_t *obj)
         if (!s)
             continue; /* not a string: left for the server to reject; shown as is (redacted) */
         pl_buf_clear(&b);
-        if (base64(&b, (const unsigned char *)s, strlen(s)) < 0 ||
+        if (pl_base64_encode(&b, s, strlen(s), 0) < 0 ||
             json_object_set_new(data, k, json_string(b.ptr)) < 0) {
             pl_buf_dispose(&b);
             return pl_error_set(PL_ENOMEM, "out of memory");

@@ -127,34 +127,11 @@ int pl_kube__base64_decode(char **out, size_t *out_len, const char *in)
 
 static int base64_encode(char **out, const char *data, size_t len)
 {
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char *buf = pl_malloc((len + 2) / 3 * 4 + 1), *p;
-    size_t i;
-
-    *out = NULL;
-    if (!buf)
-        return pl_error_set(PL_ENOMEM, "out of memory");
-    p = buf;
-    for (i = 0; i + 2 < len; i += 3) {
-        unsigned int v = ((unsigned char)data[i] << 16) | ((unsigned char)data[i + 1] << 8) |
-                         (unsigned char)data[i + 2];
-        *p++ = tab[v >> 18];
-        *p++ = tab[(v >> 12) & 63];
-        *p++ = tab[(v >> 6) & 63];
-        *p++ = tab[v & 63];
-    }
-    if (i < len) {
-        unsigned int v = (unsigned char)data[i] << 16;
-        if (i + 1 < len)
-            v |= (unsigned char)data[i + 1] << 8;
-        *p++ = tab[v >> 18];
-        *p++ = tab[(v >> 12) & 63];
-        *p++ = i + 1 < len ? tab[(v >> 6) & 63] : '=';
-        *p++ = '=';
-    }
-    *p = '\0';
-    *out = buf;
-    return 0;
+    pl_buf b = PL_BUF_INIT;
+    int error = pl_base64_encode(&b, data, len, 0);
+    *out = error == 0 ? pl_buf_detach(&b) : NULL;
+    pl_buf_dispose(&b);
+    return error;
 }
 
 time_t pl_kube__parse_time(const char *s)

@@ -16,33 +16,15 @@
 void pl_applyset_id(char out[64], const char *name, const char *ns, const char *kind,
                     const char *group)
 {
-    static const char b64url[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    pl_buf key = PL_BUF_INIT;
+    pl_buf key = PL_BUF_INIT, enc = PL_BUF_INIT;
     unsigned char md[SHA256_DIGEST_LENGTH];
-    char enc[48];
-    size_t n = 0;
     pl_buf_printf(&key, "%s.%s.%s.%s", name ? name : "", ns ? ns : "", kind ? kind : "",
                   group ? group : "");
     SHA256((const unsigned char *)(key.ptr ? key.ptr : ""), key.len, md);
     pl_buf_dispose(&key);
-    /* RFC 4648 URL-safe alphabet without padding: 32 bytes -> 43 characters */
-    for (size_t i = 0; i < sizeof(md); i += 3) {
-        unsigned v = (unsigned)md[i] << 16;
-        size_t left = sizeof(md) - i;
-        if (left > 1)
-            v |= (unsigned)md[i + 1] << 8;
-        if (left > 2)
-            v |= md[i + 2];
-        enc[n++] = b64url[(v >> 18) & 63];
-        enc[n++] = b64url[(v >> 12) & 63];
-        if (left > 1)
-            enc[n++] = b64url[(v >> 6) & 63];
-        if (left > 2)
-            enc[n++] = b64url[v & 63];
-    }
-    enc[n] = '\0';
-    snprintf(out, 64, "applyset-%s-v1", enc);
+    pl_base64_encode(&enc, md, sizeof(md), 1); /* RFC 4648 URL-safe, unpadded: 43 characters */
+    snprintf(out, 64, "applyset-%s-v1", enc.ptr ? enc.ptr : "");
+    pl_buf_dispose(&enc);
 }
 
 static int str_cmp(const void *a, const void *b)

@@ -39,11 +39,9 @@ typedef enum {
     ST_PARENT_GET,
     ST_LIVE,
     ST_CLASSIFY,
-    ST_DRYRUN,
     ST_PARENT_PRE,
     ST_GROUP_BEGIN,
     ST_HOOK_DELETE,
-    ST_HOOK_GONE,
     ST_APPLY_DEPS,
     ST_WAIT_CRDS,
     ST_APPLY_REST,
@@ -265,7 +263,6 @@ static json_t *secret_as_stored(const json_t *o)
     const json_t *sd = pl_json_path(o, "stringData", NULL);
     if (!json_is_object(sd))
         return json_incref((json_t *)o);
-    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     json_t *c = json_deep_copy(o);
     json_t *data = json_object_get(c, "data");
     if (!json_is_object(data)) {
@@ -275,17 +272,9 @@ static json_t *secret_as_stored(const json_t *o)
     const char *k;
     json_t *v;
     json_object_foreach((json_t *)sd, k, v) {
-        const unsigned char *s = (const unsigned char *)s_or(json_string_value(v), "");
-        size_t n = strlen((const char *)s);
+        const char *text = s_or(json_string_value(v), "");
         pl_buf b = PL_BUF_INIT;
-        for (size_t i = 0; i < n; i += 3) {
-            unsigned x = (unsigned)s[i] << 16 | (i + 1 < n ? (unsigned)s[i + 1] << 8 : 0) |
-                         (i + 2 < n ? s[i + 2] : 0);
-            pl_buf_putc(&b, tbl[(x >> 18) & 63]);
-            pl_buf_putc(&b, tbl[(x >> 12) & 63]);
-            pl_buf_putc(&b, i + 1 < n ? tbl[(x >> 6) & 63] : '=');
-            pl_buf_putc(&b, i + 2 < n ? tbl[x & 63] : '=');
-        }
+        pl_base64_encode(&b, text, strlen(text), 0);
         json_object_set_new(data, k, json_string(b.ptr ? b.ptr : ""));
         pl_buf_dispose(&b);
     }
@@ -1090,6 +1079,26 @@ static void hook_key(pl_objkey *k, const task *t, char *g, size_t gcap, char *v,
     keyof(k, t->send, g, gcap, v, vcap);
 }
 
+/* GET again the tasks whose request in the current batch found their object (code 0), in a
+ * new batch; returns how many were submitted and sets the next poll time. */
+static size_t reget_existing(pl_sync_app *a)
+{
+    size_t n = pl_kube_batch_count(a->batch), m = 0;
+    size_t *idx = pl_calloc(n + 1, sizeof(*idx));
+    for (size_t b = 0; b < n && idx; b++)
+        if (pl_kube_batch_result(a->batch, b)->code == 0 && b < a->nbatch_task &&
+            a->batch_task[b] != SIZE_MAX)
+            idx[m++] = a->batch_task[b];
+    if (m) {
+        start_batch(a);
+        for (size_t j = 0; j < m; j++)
+            submit_get(a, idx[j]);
+    }
+    pl_free(idx);
+    a->next_poll = now_ms() + 100;
+    return m;
+}
+
 /* BeforeHookCreation: the previous run's hook object is deleted and gone before the new one
  * is created (a finished Job cannot be re-run by applying it again). */
 static int st_hook_delete(pl_sync_app *a, int *sub)
@@ -1123,28 +1132,11 @@ static int st_hook_delete(pl_sync_app *a, int *sub)
     }
     /* poll until the deleted hooks are gone */
     if (*sub == 2) {
-        int any = 0;
-        size_t n = pl_kube_batch_count(a->batch);
-        size_t *idx = pl_calloc(n + 1, sizeof(*idx));
-        size_t m = 0;
-        for (size_t b = 0; b < n; b++) {
-            pl_kube_result *r = pl_kube_batch_result(a->batch, b);
-            if (b < a->nbatch_task && a->batch_task[b] != SIZE_MAX && r->code == 0 && idx)
-                idx[m++] = a->batch_task[b];
-        }
-        if (m) {
-            start_batch(a);
-            for (size_t j = 0; j < m; j++)
-                submit_get(a, idx[j]);
-            any = 1;
-        }
-        pl_free(idx);
-        if (!any) {
+        if (!reget_existing(a)) {
             a->st = ST_APPLY_DEPS;
             *sub = 0;
             return 1;
         }
-        a->next_poll = now_ms() + 100;
         *sub = 3;
         return 1;
     }
@@ -1167,18 +1159,7 @@ static int st_hook_delete(pl_sync_app *a, int *sub)
     }
     if (now_ms() < a->next_poll)
         return 1;
-    /* re-GET the ones that still exist */
-    size_t n = pl_kube_batch_count(a->batch);
-    size_t *idx = pl_calloc(n + 1, sizeof(*idx));
-    size_t m = 0;
-    for (size_t b = 0; b < n; b++)
-        if (pl_kube_batch_result(a->batch, b)->code == 0 && idx && b < a->nbatch_task)
-            idx[m++] = a->batch_task[b];
-    start_batch(a);
-    for (size_t j = 0; j < m; j++)
-        submit_get(a, idx[j]);
-    pl_free(idx);
-    a->next_poll = now_ms() + 100;
+    reget_existing(a);
     return 1;
 }
 
@@ -1762,12 +1743,10 @@ int pl_sync_app_step(pl_sync_app *a, int *wait_ms)
         switch (a->st) {
         case ST_PARENT_GET: st_parent_get(a, &a->sub); break;
         case ST_LIVE: st_live(a, &a->sub); break;
-        case ST_CLASSIFY:
-        case ST_DRYRUN: st_classify(a, &a->sub); break;
+        case ST_CLASSIFY: st_classify(a, &a->sub); break;
         case ST_PARENT_PRE: st_parent(a, &a->sub, 0, ST_GROUP_BEGIN); break;
         case ST_GROUP_BEGIN: st_group_begin(a); break;
-        case ST_HOOK_DELETE:
-        case ST_HOOK_GONE: st_hook_delete(a, &a->sub); break;
+        case ST_HOOK_DELETE: st_hook_delete(a, &a->sub); break;
         case ST_APPLY_DEPS: st_apply(a, &a->sub, 1); break;
         case ST_WAIT_CRDS: st_wait_crds(a, &a->sub); break;
         case ST_APPLY_REST: st_apply(a, &a->sub, 0); break;

@@ -178,4 +178,10 @@ json_t *pl_json_mkpath(json_t *obj, ...);
 /** Lower-case hex SHA-256 of data into out (65 bytes). */
 void pl_sha256_hex(char out[65], const void *data, size_t len);
 
+/**
+ * Append the base64 encoding of `data` to `out`: the standard alphabet with padding, or with
+ * `url` set the URL-safe alphabet without padding (RFC 4648 §5, as ApplySet ids use).
+ */
+int pl_base64_encode(pl_buf *out, const void *data, size_t len, int url);
+
 #endif
