@@ -113,7 +113,7 @@ static int array_index(size_t *idx, const json_t *arr, const char *key)
  */
 static int container_get(json_t **out, json_t *con, const char *key)
 {
-    size_t i;
+    size_t i = 0; /* array_index sets it on success; gcc -O3 cannot see that */
     int error;
 
     *out = NULL;
