@@ -51,6 +51,33 @@ int pl_cli_diff(int argc, char **argv);
 struct pl_app_mapping;
 int pl_cli_apps_parse_mapping(struct pl_app_mapping *out, char **owned, char *arg, int is_dir);
 
+/*
+ * The Kubernetes clients of one sync/diff run (clusters.c): the target cluster from
+ * --kubeconfig/--context, plus one client per other destination context an app maps to with
+ * --cluster URL=CONTEXT (same kubeconfig), created on first use.
+ */
+struct pl_kube;
+struct pl_kube_config;
+struct pl_kube_opts;
+struct pl_app;
+typedef struct pl_cli_clusters pl_cli_clusters;
+/* Load the target cluster's configuration and client (strings and opts copied); *out owned
+ * (pl_cli_clusters_free). Errors are configuration errors (the caller exits 2). */
+int pl_cli_clusters_new(pl_cli_clusters **out, const char *kubeconfig, const char *context,
+                        const struct pl_kube_opts *ko);
+/* The target cluster's configuration (borrowed). */
+const struct pl_kube_config *pl_cli_clusters_default_config(const pl_cli_clusters *cs);
+/* The client and configuration for app's destination (both borrowed from cs); errors name the
+ * app (an unmapped destination server, a context that does not load). */
+int pl_cli_clusters_for(struct pl_kube **k, const struct pl_kube_config **cfg,
+                        pl_cli_clusters *cs, const struct pl_app *app);
+/* Wait up to wait_ms for replies on any client (returns early when one arrives). */
+void pl_cli_clusters_wait(pl_cli_clusters *cs, int wait_ms);
+void pl_cli_clusters_free(pl_cli_clusters *cs);
+/* The objects an app applies: everything it renders except Applications (read, not applied).
+ * A new array (owned by the caller) of references to app->objects' items (cmd_sync.c). */
+json_t *pl_cli_applied_objects(const struct pl_app *app);
+
 /** Print "plumb: error: <message>" for the current pl_error to stderr. */
 void pl_cli_print_error(void);
 

@@ -9,8 +9,13 @@
  * listed. Exit 0 without differences, 1 with differences, 2 on errors (usage, unknown
  * revision, a tree or an app that does not render: one line each, naming the file).
  *
- * Without --from/--to, diff compares with a cluster; that needs engine/kube and is not wired
- * yet (exit 2 with a message saying so).
+ * Without --from/--to, diff compares the working tree with a cluster: every app of the tree is
+ * observed by the sync executor in observe mode (engine/sync: the ApplySet inventory, the live
+ * objects, a server-side dry-run apply of each object that is not provably unchanged, the live
+ * state of inventory members no longer in Git) and each object's desired / dry-run / live
+ * versions are compared by engine/drift with the app's ignoreDifferences. Nothing is written.
+ * Exit 0 when nothing drifted, 1 when something did, 2 on errors (an app that does not render,
+ * an unreachable cluster, a dry run the server refused) - errors win over drift.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <limits.h>
@@ -24,8 +29,10 @@
 #include "plumb/core.h"
 #include "plumb/drift.h"
 #include "plumb/fs.h"
+#include "plumb/kube.h"
 #include "plumb/render.h"
 #include "plumb/source.h"
+#include "plumb/sync.h"
 
 #define MAX_MAPPINGS 64
 
@@ -57,8 +64,9 @@ int pl_cli_apps_parse_mapping(struct pl_app_mapping *out, char **owned, char *ar
 static int usage_error(const char *msg)
 {
     fprintf(stderr,
-            "plumb: error: %s\nusage: plumb diff PATH --from REV --to REV [-o text|json|markdown] "
-            "[--repo-alias URL=DIR] [--cluster URL=CONTEXT]\n",
+            "plumb: error: %s\nusage: plumb diff PATH [--kubeconfig F] [--context C] "
+            "[--from REV --to REV] [-o text|json|markdown] [--app NAME] [--repo-alias URL=DIR] "
+            "[--cluster URL=CONTEXT]\n",
             msg);
     return 2;
 }
@@ -102,9 +110,196 @@ static int take(const char **val, const char *flag, int argc, char **argv, int *
     return 0;
 }
 
+
+/* ---- against a cluster ------------------------------------------------------------------ */
+
+typedef struct live_app {
+    const pl_app *app;
+    pl_sync_app *exec;
+    char *error; /* could not be observed at all */
+} live_app;
+
+/* the failed objects of an app as one line: "A: why; B: why; and 3 more" */
+static void failed_objects(pl_buf *b, const pl_sync_app *exec)
+{
+    const pl_sync_item *items;
+    size_t n = pl_sync_app_items(exec, &items), shown = 0, more = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].action != PL_ACT_FAILED)
+            continue;
+        if (shown == 3) {
+            more++;
+            continue;
+        }
+        pl_buf_printf(b, "%s%s: %s", shown ? "; " : "", items[i].id,
+                      items[i].reason ? items[i].reason : "failed");
+        shown++;
+    }
+    if (more)
+        pl_buf_printf(b, "; and %zu more", more);
+}
+
+static int diff_live(pl_drift_report *report, pl_app_tree *tree, pl_cli_clusters *cs,
+                     const char *only_app)
+{
+    size_t napps = pl_app_tree_count(tree), nrun = 0;
+    live_app *runs = pl_calloc(napps + 1, sizeof(*runs));
+    int error = 0;
+
+    if (!runs)
+        return pl_error_set(PL_ENOMEM, "out of memory");
+    for (size_t i = 0; i < napps; i++) {
+        const pl_app *app = pl_app_tree_get(tree, i);
+        live_app *r;
+        if (only_app && strcmp(app->name, only_app))
+            continue;
+        r = &runs[nrun++];
+        r->app = app;
+        if (app->error || !app->objects) {
+            r->error = pl_strdup(app->error ? app->error : "the app did not render");
+            continue;
+        }
+        pl_kube *k = NULL;
+        const pl_kube_config *cfg = NULL;
+        if (pl_cli_clusters_for(&k, &cfg, cs, app) < 0) {
+            r->error = pl_strdup(pl_error_last()->message);
+            continue;
+        }
+        pl_sync_app_opts so = PL_SYNC_APP_OPTS_INIT;
+        so.name = app->name;
+        so.dest_namespace = app->dest_namespace[0] ? app->dest_namespace
+                                                   : pl_kube_config_namespace(cfg);
+        so.observe = 1;
+        so.allow_empty = 1; /* an empty render: its whole inventory is what drifted */
+        so.create_namespace = app->sync.create_namespace && app->dest_namespace[0];
+        so.app_options = app->sync.replace ? PL_SOPT_REPLACE : 0;
+        so.ignore_differences = app->ignore_differences;
+        so.respect_ignore_differences = app->sync.respect_ignore_differences;
+        json_t *objs = pl_cli_applied_objects(app);
+        if (pl_sync_app_new(&r->exec, k, objs, &so) < 0)
+            r->error = pl_strdup(pl_error_last()->message);
+        json_decref(objs);
+    }
+    if (only_app && nrun == 0) {
+        pl_free(runs);
+        return pl_error_set(PL_ENOTFOUND, "--app %s: no such app", only_app);
+    }
+    /* every app at once: observing writes nothing, so there is no order to keep */
+    for (;;) {
+        int running = 0, wait = 1000;
+        for (size_t i = 0; i < nrun; i++) {
+            int w = 0;
+            if (runs[i].exec && pl_sync_app_step(runs[i].exec, &w)) {
+                running = 1;
+                if (w < wait)
+                    wait = w;
+            }
+        }
+        if (!running)
+            break;
+        if (wait > 0)
+            pl_cli_clusters_wait(cs, wait);
+    }
+    for (size_t i = 0; i < nrun && error == 0; i++) {
+        live_app *r = &runs[i];
+        pl_drift_opts dopts = PL_DRIFT_OPTS_INIT;
+        pl_sync_observation ob;
+        pl_buf why = PL_BUF_INIT;
+
+        if ((error = pl_drift_report_app(report, r->app->name)) < 0)
+            break;
+        if (r->error) {
+            error = pl_drift_report_error(report, r->app->name, r->error);
+            continue;
+        }
+        dopts.ignore_differences = r->app->ignore_differences;
+        dopts.live = 1;
+        for (size_t j = 0; error == 0 && pl_sync_app_observation(r->exec, j, &ob); j++) {
+            pl_drift_result *res = NULL;
+            if (ob.item && ob.item->action == PL_ACT_FAILED)
+                continue; /* listed as the app's error below */
+            if ((error = pl_drift_compare(&res, ob.desired, ob.predicted, ob.live, &dopts)) == 0)
+                error = pl_drift_report_add(report, r->app->name, res);
+        }
+        failed_objects(&why, r->exec);
+        if (error == 0 && (why.len || pl_sync_app_error(r->exec))) {
+            const char *msg = why.len ? why.ptr : pl_sync_app_error(r->exec);
+            error = pl_drift_report_error(report, r->app->name, msg);
+        }
+        pl_buf_dispose(&why);
+    }
+    for (size_t i = 0; i < nrun; i++) {
+        pl_sync_app_free(runs[i].exec);
+        pl_free(runs[i].error);
+    }
+    pl_free(runs);
+    return error;
+}
+
+static int run_live(const char *path, const char *kubeconfig, const char *context,
+                    const char *only_app, pl_app_tree_opts *topts, pl_drift_format fmt)
+{
+    char abspath[PATH_MAX];
+    pl_fs *fs = NULL;
+    pl_app_tree *tree = NULL;
+    pl_cli_clusters *cs = NULL;
+    pl_drift_report *report = NULL;
+    pl_buf out = PL_BUF_INIT, title = PL_BUF_INIT;
+    pl_kube_opts ko = PL_KUBE_OPTS_INIT;
+    int error = 0, rc = 2;
+
+    if (!realpath(path, abspath)) {
+        fprintf(stderr, "plumb: error: %s: no such file or directory\n", path);
+        return 2;
+    }
+    if ((error = pl_fs_dir_new(&fs)) < 0)
+        goto done;
+    topts->render = pl_cli_app_render;
+    if ((error = pl_app_tree_build(&tree, fs, abspath, topts)) < 0)
+        goto done;
+    if (pl_app_tree_get(tree, 0) && pl_app_tree_get(tree, 0)->error) {
+        /* nothing to compare: a diff against a broken render would be a lie */
+        fprintf(stderr, "plumb: error: %s\n", pl_app_tree_get(tree, 0)->error);
+        goto done;
+    }
+    if ((error = pl_cli_clusters_new(&cs, kubeconfig, context, &ko)) < 0)
+        goto done;
+    if ((error = pl_drift_report_new(&report)) < 0 ||
+        (error = pl_buf_printf(&title, "%s against the cluster of context %s", path,
+                               pl_kube_config_context(pl_cli_clusters_default_config(cs)))) < 0 ||
+        (error = pl_drift_report_set_title(report, title.ptr)) < 0 ||
+        (error = diff_live(report, tree, cs, only_app)) < 0 ||
+        (error = pl_drift_report_write(&out, report, fmt)) < 0)
+        goto done;
+    if (out.len && fwrite(out.ptr, 1, out.len, stdout) != out.len) {
+        error = pl_error_set(PL_ERROR, "stdout: write failed");
+        goto done;
+    }
+    fflush(stdout);
+    if (pl_drift_report_errors(report)) {
+        /* the report names them; stderr says why the exit code is 2 */
+        fprintf(stderr, "plumb: error: %zu app(s) could not be compared (see the report)\n",
+                pl_drift_report_errors(report));
+        rc = 2;
+    } else {
+        rc = pl_drift_report_changes(report) ? 1 : 0;
+    }
+done:
+    if (error < 0)
+        pl_cli_print_error();
+    pl_drift_report_free(report);
+    pl_cli_clusters_free(cs);
+    pl_app_tree_free(tree);
+    pl_fs_free(fs);
+    pl_buf_dispose(&out);
+    pl_buf_dispose(&title);
+    return rc;
+}
+
 int pl_cli_diff(int argc, char **argv)
 {
     const char *path = NULL, *from = NULL, *to = NULL, *format = "text";
+    const char *kubeconfig = NULL, *context = NULL, *only_app = NULL;
     pl_app_mapping aliases[MAX_MAPPINGS], clusters[MAX_MAPPINGS];
     char *owned[MAX_MAPPINGS] = {NULL};
     size_t naliases = 0, nclusters = 0;
@@ -143,10 +338,15 @@ int pl_cli_diff(int argc, char **argv)
                 naliases++;
             else
                 nclusters++;
-        } else if (take(&v, "--kubeconfig", argc, argv, &i) ||
-                   take(&v, "--context", argc, argv, &i)) {
-            if (!v)
-                bad = "--kubeconfig and --context need a value";
+        } else if (take(&v, "--kubeconfig", argc, argv, &i)) {
+            if (!(kubeconfig = v))
+                bad = "--kubeconfig needs a file";
+        } else if (take(&v, "--context", argc, argv, &i)) {
+            if (!(context = v))
+                bad = "--context needs a context name";
+        } else if (take(&v, "--app", argc, argv, &i)) {
+            if (!(only_app = v))
+                bad = "--app needs an app name";
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "plumb: error: unknown flag %s\n", a);
             goto done;
@@ -170,9 +370,12 @@ int pl_cli_diff(int argc, char **argv)
         rc = usage_error("-o must be text, json or markdown");
         goto done;
     }
+    topts.repo_aliases = aliases;
+    topts.nrepo_aliases = naliases;
+    topts.clusters = clusters;
+    topts.nclusters = nclusters;
     if (!from && !to) {
-        fprintf(stderr, "plumb: error: not implemented yet: plumb diff against a cluster needs "
-                        "engine/kube (use --from REV --to REV for an offline diff)\n");
+        rc = run_live(path ? path : ".", kubeconfig, context, only_app, &topts, fmt);
         goto done;
     }
     if (!from || !to) {
@@ -194,11 +397,6 @@ int pl_cli_diff(int argc, char **argv)
         snprintf(abspath, sizeof(abspath), "%s", joined);
         pl_free(joined);
     }
-    topts.repo_aliases = aliases;
-    topts.nrepo_aliases = naliases;
-    topts.clusters = clusters;
-    topts.nclusters = nclusters;
-
     if ((error = build_at(&ta, &fa, abspath, from, &topts)) < 0 ||
         (error = build_at(&tb, &fb, abspath, to, &topts)) < 0)
         goto done;

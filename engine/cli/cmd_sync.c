@@ -92,8 +92,7 @@ static int same_stage(const sync_run *a, const sync_run *b)
     return 1;
 }
 
-/* the objects an app applies: everything it renders except Applications (read, not applied) */
-static json_t *applied_objects(const pl_app *app)
+json_t *pl_cli_applied_objects(const pl_app *app)
 {
     json_t *out = json_array();
     size_t i;
@@ -208,8 +207,7 @@ int pl_cli_sync(int argc, char **argv)
     char abspath[PATH_MAX];
     pl_fs *fs = NULL;
     pl_app_tree *tree = NULL;
-    pl_kube_config *cfg = NULL;
-    pl_kube *k = NULL;
+    pl_cli_clusters *clusters_c = NULL;
     sync_run *runs = NULL;
     size_t nruns = 0;
     char *alias_copies[MAX_ALIASES + MAX_CLUSTERS];
@@ -313,13 +311,10 @@ int pl_cli_sync(int argc, char **argv)
     }
 
     /* 2. the cluster */
-    pl_kube_config_opts co = PL_KUBE_CONFIG_OPTS_INIT;
-    co.kubeconfig = kubeconfig;
-    co.context = context;
     pl_kube_opts ko = PL_KUBE_OPTS_INIT;
     ko.qps = qps;
     ko.burst = burst > 0 ? (int)burst : (int)(qps * 2 > 1 ? qps * 2 : 1);
-    if (pl_kube_config_load(&cfg, &co) < 0 || pl_kube_new(&k, cfg, &ko) < 0) {
+    if (pl_cli_clusters_new(&clusters_c, kubeconfig, context, &ko) < 0) {
         pl_cli_print_error();
         exit_code = 2;
         goto done;
@@ -369,12 +364,11 @@ int pl_cli_sync(int argc, char **argv)
             if (s->app->error || !s->app->objects) {
                 continue; /* reported as failed; never synced, never pruned */
             }
-            const char *ctx = NULL;
-            if (pl_app_cluster_context(&ctx, s->app) < 0 || ctx) {
+            pl_kube *k = NULL;
+            const pl_kube_config *cfg = NULL;
+            if (pl_cli_clusters_for(&k, &cfg, clusters_c, s->app) < 0) {
                 s->skipped = 1;
-                s->skip_reason = pl_strdup(ctx ? "destination is another cluster: run plumb "
-                                                 "sync --context for it"
-                                               : pl_error_last()->message);
+                s->skip_reason = pl_strdup(pl_error_last()->message);
                 continue;
             }
             pl_sync_app_opts so = PL_SYNC_APP_OPTS_INIT;
@@ -391,7 +385,9 @@ int pl_cli_sync(int argc, char **argv)
             so.app_options = s->app->sync.replace ? PL_SOPT_REPLACE : 0;
             so.prune_propagation = s->app->sync.prune_propagation_policy;
             so.wave_timeout_ms = timeout_ms;
-            json_t *objs = applied_objects(s->app);
+            so.ignore_differences = s->app->ignore_differences;
+            so.respect_ignore_differences = s->app->sync.respect_ignore_differences;
+            json_t *objs = pl_cli_applied_objects(s->app);
             /* the root of an App-of-Apps renders only Applications: nothing of its own */
             if (json_array_size(objs) == 0 && s->app->nchildren > 0)
                 so.allow_empty = 1;
@@ -416,10 +412,8 @@ int pl_cli_sync(int argc, char **argv)
             }
             if (!running)
                 break;
-            if (wait > 0) {
-                struct timespec ts = {wait / 1000, (long)(wait % 1000) * 1000000L};
-                nanosleep(&ts, NULL);
-            }
+            if (wait > 0)
+                pl_cli_clusters_wait(clusters_c, wait);
         }
         for (size_t r = s0; r < s1; r++) {
             sync_run *s = &runs[r];
@@ -460,8 +454,7 @@ done:
         pl_free(runs[r].skip_reason);
     }
     pl_free(runs);
-    pl_kube_free(k);
-    pl_kube_config_free(cfg);
+    pl_cli_clusters_free(clusters_c);
     pl_app_tree_free(tree);
     pl_fs_free(fs);
     for (size_t i = 0; i < ncopies; i++)

@@ -291,8 +291,7 @@ static int fill_identity(pl_drift_result *r, const json_t *obj)
     return 0;
 }
 
-/* managedFieldsManagers: drop what those managers own in live from both sides */
-static void ignore_managers(json_t *a, json_t *b, const json_t *live, const pl_drift_opts *opts)
+void pl_drift__remove_managed(json_t *o, const json_t *live, const pl_drift_opts *opts)
 {
     json_t *rule, *mgr, *mf;
     size_t i, j, k;
@@ -306,13 +305,98 @@ static void ignore_managers(json_t *a, json_t *b, const json_t *live, const pl_d
             {
                 if (!json_equal(json_object_get(mf, "manager"), mgr))
                     continue;
-                pl_drift__remove_fieldset(a, json_object_get(mf, "fieldsV1"));
-                pl_drift__remove_fieldset(b, json_object_get(mf, "fieldsV1"));
-                pl_drift__tidy(a);
-                pl_drift__tidy(b);
+                pl_drift__remove_fieldset(o, json_object_get(mf, "fieldsV1"));
+                pl_drift__tidy(o);
             }
         }
     }
+}
+
+/* managedFieldsManagers: drop what those managers own in live from both sides */
+static void ignore_managers(json_t *a, json_t *b, const json_t *live, const pl_drift_opts *opts)
+{
+    pl_drift__remove_managed(a, live, opts);
+    pl_drift__remove_managed(b, live, opts);
+}
+
+/*
+ * Put back into `dst` what the ignore rules removed from live: `l` is (part of) live, `lp` the
+ * same part after the rules. Only subtrees where the two differ are visited.
+ */
+static void restore(json_t *dst, const json_t *l, const json_t *lp)
+{
+    const char *key;
+    json_t *v;
+
+    if (json_is_object(l)) {
+        json_object_foreach((json_t *)l, key, v)
+        {
+            json_t *vp = json_object_get(lp, key), *d = json_object_get(dst, key);
+            if (!vp) {
+                json_object_set_new(dst, key, json_deep_copy(v));
+                continue;
+            }
+            if (json_equal(v, vp))
+                continue;
+            if ((json_is_object(v) && json_is_object(vp)) ||
+                (json_is_array(v) && json_is_array(vp) &&
+                 json_array_size(v) == json_array_size(vp))) {
+                if (!d && json_is_object(v)) {
+                    /* only the ignored parts come back, not everything the server filled */
+                    d = json_object();
+                    json_object_set_new(dst, key, d);
+                } else if (json_typeof(d) != json_typeof(v) ||
+                    (json_is_array(d) && json_array_size(d) != json_array_size(v))) {
+                    /* desired lacks this part or shapes it differently: live's, whole */
+                    json_object_set_new(dst, key, json_deep_copy(v));
+                    continue;
+                }
+                restore(d, v, vp);
+            } else {
+                json_object_set_new(dst, key, json_deep_copy(v));
+            }
+        }
+    } else if (json_is_array(l)) {
+        for (size_t i = 0; i < json_array_size(l); i++) {
+            json_t *e = json_array_get(l, i), *ep = json_array_get(lp, i);
+            json_t *d = json_array_get(dst, i);
+            if (json_equal(e, ep))
+                continue;
+            if (json_is_object(e) && json_is_object(ep) && json_is_object(d))
+                restore(d, e, ep);
+            else
+                json_array_set_new(dst, i, json_deep_copy(e));
+        }
+    }
+}
+
+int pl_drift_keep_ignored(json_t **out, const json_t *desired, const json_t *live,
+                          const pl_drift_opts *opts)
+{
+    json_t *d, *lp = NULL;
+
+    *out = NULL;
+    if (!json_is_object(desired))
+        return pl_error_set(PL_EINVALID, "drift: not an object");
+    if (!(d = json_deep_copy(desired)))
+        return pl_error_set(PL_ENOMEM, "out of memory");
+    if (!json_is_object(live) || !opts || !json_array_size(opts->ignore_differences)) {
+        *out = d;
+        return 0;
+    }
+    if (!(lp = json_deep_copy(live))) {
+        json_decref(d);
+        return pl_error_set(PL_ENOMEM, "out of memory");
+    }
+    /* desired's values of ignored fields go; live's come back */
+    pl_drift__remove_ignored(d, desired, opts);
+    pl_drift__remove_managed(d, live, opts);
+    pl_drift__remove_ignored(lp, live, opts);
+    pl_drift__remove_managed(lp, live, opts);
+    restore(d, live, lp);
+    json_decref(lp);
+    *out = d;
+    return 0;
 }
 
 int pl_drift_compare(pl_drift_result **out, const json_t *desired, const json_t *predicted,

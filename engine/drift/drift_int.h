@@ -11,6 +11,11 @@ int pl_drift__rule_matches(const json_t *rule, const json_t *obj);
 /* Remove the fields a managedFields fieldsV1 set names from obj (in place). */
 void pl_drift__remove_fieldset(json_t *obj, const json_t *fs);
 
+/* Remove the jsonPointers and jqPathExpressions of the rules that apply to `match` from o. */
+void pl_drift__remove_ignored(json_t *o, const json_t *match, const pl_drift_opts *opts);
+/* Remove what the rules' managedFieldsManagers own in `live` (its managedFields) from o. */
+void pl_drift__remove_managed(json_t *o, const json_t *live, const pl_drift_opts *opts);
+
 /* Drop empty metadata.labels/annotations maps (the API server omits them). */
 void pl_drift__tidy(json_t *obj);
 

@@ -534,14 +534,17 @@ int pl_drift__rule_matches(const json_t *rule, const json_t *obj)
 
 int pl_drift_normalise(json_t **out, const json_t *obj, const pl_drift_opts *opts)
 {
-    json_t *o, *md, *ann, *rule;
-    size_t i, j;
+    json_t *o, *md, *ann;
+    size_t i;
     static const char *const meta_drop[] = {"managedFields",     "resourceVersion",
                                             "uid",               "generation",
                                             "creationTimestamp", "selfLink",
                                             "deletionTimestamp", "deletionGracePeriodSeconds"};
+    /* plumb.dev/applied-hash is plumb's own bookkeeping: it changes with every real change,
+     * which the diff shows anyway */
     static const char *const ann_drop[] = {"kubectl.kubernetes.io/last-applied-configuration",
-                                           "deployment.kubernetes.io/revision"};
+                                           "deployment.kubernetes.io/revision",
+                                           "plumb.dev/applied-hash"};
 
     *out = NULL;
     if (!json_is_object(obj))
@@ -561,10 +564,21 @@ int pl_drift_normalise(json_t **out, const json_t *obj, const pl_drift_opts *opt
         json_decref(o);
         return PL_ENOMEM;
     }
+    pl_drift__remove_ignored(o, obj, opts);
+    /* after the rules: removing the last annotation leaves an empty map the server drops */
+    pl_drift__tidy(o);
+    *out = o;
+    return 0;
+}
+
+void pl_drift__remove_ignored(json_t *o, const json_t *match, const pl_drift_opts *opts)
+{
+    json_t *rule, *v;
+    size_t i, j;
+
     json_array_foreach(opts ? opts->ignore_differences : NULL, i, rule)
     {
-        json_t *v;
-        if (!pl_drift__rule_matches(rule, obj))
+        if (!pl_drift__rule_matches(rule, match))
             continue;
         json_array_foreach(json_object_get(rule, "jsonPointers"), j, v)
         {
@@ -577,10 +591,6 @@ int pl_drift_normalise(json_t **out, const json_t *obj, const pl_drift_opts *opt
                 apply_jq(o, json_string_value(v));
         }
     }
-    /* after the rules: removing the last annotation leaves an empty map the server drops */
-    pl_drift__tidy(o);
-    *out = o;
-    return 0;
 }
 
 void pl_drift__tidy(json_t *obj)

@@ -29,6 +29,12 @@
 #define RESPONSE_MAX_DEFAULT (32u * 1024 * 1024)
 #define TOKEN_FILE_REFRESH_MS 60000
 #define LIST_RELISTS_MAX 2
+/* Requests at once while the server speaks HTTP/1.1: each one needs its own connection and
+ * TLS handshake (a full one costs the client ~2 ms of CPU with OpenSSL 3, the server ~1 ms),
+ * and a handful of connections already keeps an API server busy. Over HTTP/2 requests are
+ * multiplexed on one connection and max_in_flight applies alone. Watches hold a connection
+ * for their whole life and are not counted here, so that they cannot starve other requests. */
+#define H1_MAX_IN_FLIGHT 8
 
 typedef enum { K_GET, K_LIST, K_APPLY, K_CREATE, K_UPDATE, K_PATCH, K_DELETE, K_WATCH, K_RAW } kverb;
 
@@ -100,6 +106,9 @@ struct pl_kube {
     pl_kube_bucket bucket;
     pl_kube_req *head, *tail;
     size_t active;
+    size_t active_watch; /* watches among `active` */
+    size_t pending_watch; /* watches in the pending FIFO */
+    int http2;           /* the server answered over HTTP/2: no H1_MAX_IN_FLIGHT bound */
     int in_curl_cb; /* inside a libcurl callback: must not drive */
     pl_kube_disc disc;
     char *base;    /* URL prefix requests go to (tls-server-name rewrites the host) */
@@ -364,15 +373,26 @@ static int can_refresh_creds(const pl_kube *k)
 
 /* ---- requests ------------------------------------------------------------------------------ */
 
+/* Take the request's transfer out of the multi handle. */
+static void easy_release(pl_kube_req *r)
+{
+    pl_kube *k = r->k;
+
+    if (!r->easy)
+        return;
+    curl_multi_remove_handle(k->multi, r->easy);
+    curl_easy_cleanup(r->easy);
+    r->easy = NULL;
+    k->active--;
+    if (r->verb == K_WATCH)
+        k->active_watch--;
+}
+
 static void req_free(pl_kube_req *r)
 {
     if (!r)
         return;
-    if (r->easy) {
-        curl_multi_remove_handle(r->k->multi, r->easy);
-        curl_easy_cleanup(r->easy);
-        r->k->active--;
-    }
+    easy_release(r);
     curl_slist_free_all(r->hdrs);
     pl_free(r->path);
     if (r->body) /* may hold Secret data */
@@ -398,6 +418,8 @@ static void pending_push(pl_kube *k, pl_kube_req *r)
     else
         k->head = r;
     k->tail = r;
+    if (r->verb == K_WATCH)
+        k->pending_watch++;
 }
 
 static void pending_remove(pl_kube *k, pl_kube_req *r)
@@ -414,19 +436,14 @@ static void pending_remove(pl_kube *k, pl_kube_req *r)
     if (k->tail == r)
         k->tail = prev;
     r->next = NULL;
+    if (r->verb == K_WATCH)
+        k->pending_watch--;
 }
 
 /* The request is over: hand the result to its batch or internal callback and free it. */
 static void req_finish(pl_kube_req *r)
 {
-    pl_kube *k = r->k;
-
-    if (r->easy) {
-        curl_multi_remove_handle(k->multi, r->easy);
-        curl_easy_cleanup(r->easy);
-        r->easy = NULL;
-        k->active--;
-    }
+    easy_release(r);
     if (r->batch) {
         pl_kube_batch *b = r->batch;
         size_t index = r->index;
@@ -681,6 +698,8 @@ static int req_start(pl_kube_req *r)
     e = NULL;
     r->cred_gen = k->cred_gen;
     k->active++;
+    if (r->verb == K_WATCH)
+        k->active_watch++;
     r->attempts++;
     r->started_ms = now;
 done:
@@ -786,10 +805,12 @@ static void on_complete(pl_kube_req *r, CURLcode cc)
     json_t *st = NULL, *doc;
 
     curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &http);
-    curl_multi_remove_handle(k->multi, r->easy);
-    curl_easy_cleanup(r->easy);
-    r->easy = NULL;
-    k->active--;
+    if (cc == CURLE_OK && !k->http2) {
+        long v = 0;
+        curl_easy_getinfo(r->easy, CURLINFO_HTTP_VERSION, &v);
+        k->http2 = v == CURL_HTTP_VERSION_2_0;
+    }
+    easy_release(r);
     res->attempts = r->attempts;
 
     if (r->verb == K_WATCH && r->wstopped) {
@@ -918,9 +939,18 @@ static void start_ready(pl_kube *k, int64_t *wake)
     pl_kube_req *r = k->head, *next;
     int64_t now = pl_kube__now_ms();
 
+    size_t h1_cap = k->o.max_in_flight < H1_MAX_IN_FLIGHT ? (size_t)k->o.max_in_flight
+                                                          : H1_MAX_IN_FLIGHT;
+
     while (r && k->active < (size_t)k->o.max_in_flight) {
         long w;
         next = r->next;
+        if (!k->http2 && r->verb != K_WATCH && k->active - k->active_watch >= h1_cap) {
+            if (!k->pending_watch)
+                break;
+            r = next; /* a watch further back may still start */
+            continue;
+        }
         if (r->not_before_ms > now) {
             if (r->not_before_ms < *wake)
                 *wake = r->not_before_ms;
@@ -1116,6 +1146,23 @@ int pl_kube_batch_step(pl_kube_batch *b, int wait_ms)
     if (b->pending > 0 && !b->k->in_curl_cb)
         drive(b->k, wait_ms < 0 ? 0 : wait_ms, &b->pending);
     return b->pending == 0;
+}
+
+int pl_kube_wait(pl_kube *k, int wait_ms)
+{
+    if (wait_ms < 0)
+        wait_ms = 0;
+    if (k->in_curl_cb)
+        return 0;
+    if (k->active > 0 || k->head) {
+        /* returns as soon as a socket is ready: a reply is processed when it arrives, not
+         * when a fixed sleep ends */
+        drive(k, wait_ms, NULL);
+    } else if (wait_ms > 0) {
+        struct timespec ts = {wait_ms / 1000, (long)(wait_ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return 0;
 }
 
 /* A new slot; returns its index or a negative code. */

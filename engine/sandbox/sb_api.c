@@ -37,6 +37,7 @@ typedef struct api_ctx {
     const char *manager;
     char ua_manager[129];
     char now[32];
+    sb_entry *written; /* the entry a write stored (valid while the lock is held) */
 } api_ctx;
 
 enum { FV_IGNORE = 0, FV_WARN = 1, FV_STRICT = 2 };
@@ -599,6 +600,7 @@ static void do_create(api_ctx *c, json_t *obj, int applied)
     if (is_crd_type(t)) {
         sb_store_kick(c->st);
     }
+    c->written = e;
     respond_text(c, 201, e->text);
 done:
     json_decref(obj);
@@ -755,7 +757,14 @@ static void do_update(api_ctx *c, sb_entry *old, json_t *obj, int applied)
     }
     if (is_crd_type(t) && !gone)
         sb_crd_after_write(c->srv, stored);
-    respond_obj(c, 200, stored);
+    if (!gone)
+        c->written = sb_store_get(c->coll, c->coll->namespaced ? meta_str(stored, "namespace") : "",
+                                  meta_str(stored, "name"));
+    /* the stored text is this very object, already serialised by the store */
+    if (c->written != NULL && c->written->obj == stored)
+        respond_text(c, 200, c->written->text);
+    else
+        respond_obj(c, 200, stored);
     json_decref(stored);
 done:
     json_decref(obj);
@@ -1699,6 +1708,8 @@ no_route:
     else
         plain_404(resp);
 done:
+    if (locked && c->written != NULL)
+        sb_sim_written(srv, c->coll, c->written); /* after the response body was built */
     if (locked)
         pthread_mutex_unlock(&c->st->lock);
     pl_free(c->segbuf);

@@ -215,6 +215,10 @@ int sb_watch_open(sb_server *srv, sb_response *resp, sb_coll *coll, const sb_typ
 /* ---- status simulation (sb_sim.c) -------------------------------------------------------- */
 
 void sb_sim_tick(sb_server *srv);
+/* --simulate-status with DELAY 0: play the controllers for `e` (in `c`) right after a write
+ * stored it, before the lock is released, so that the next request already sees the status
+ * (the status write is a write of its own: new RV, MODIFIED event). No-op otherwise. */
+void sb_sim_written(sb_server *srv, sb_coll *c, sb_entry *e);
 
 /* ---- background thread (sb_store.c) ------------------------------------------------------ */
 

@@ -40,7 +40,18 @@ static void write_status(sb_server *srv, sb_coll *c, sb_entry *e, json_t *status
     }
     char now[32];
     sb_now_rfc3339(now, sizeof(now));
-    json_t *n = json_deep_copy(e->obj);
+    /* Only metadata (managedFields, resourceVersion) and status change: copy those levels and
+     * share the rest with the stored version (stored objects are never modified in place),
+     * which also lets the field comparison skip the shared subtrees. */
+    json_t *n = json_copy(e->obj);
+    json_t *meta = json_copy(json_object_get(e->obj, "metadata"));
+    if (n == NULL || meta == NULL) {
+        json_decref(n);
+        json_decref(meta);
+        json_decref(status);
+        return;
+    }
+    json_object_set_new(n, "metadata", meta);
     json_object_set_new(n, "status", status);
     const sb_type *t = NULL;
     const char *av = pl_json_str(e->obj, "apiVersion", NULL);
@@ -69,12 +80,14 @@ static int due(sb_server *srv, const sb_entry *e, int64_t now)
     return now - e->mtime_ms >= srv->simulate_delay_ms;
 }
 
-static void sim_workloads(sb_server *srv, const char *resource, int64_t now_ms, const char *now)
+/* `only` (may be NULL): the one entry to look at (a write just stored it), else all. */
+static void sim_workloads(sb_server *srv, const char *resource, int64_t now_ms, const char *now,
+                          const sb_entry *only)
 {
     sb_coll *c = sb_store_find_coll(srv->store, "apps", resource);
     for (size_t i = 0; c != NULL && i < c->n; i++) {
         sb_entry *e = c->items[i];
-        if (!due(srv, e, now_ms))
+        if ((only != NULL && e != only) || !due(srv, e, now_ms))
             continue;
         const json_t *obj = e->obj;
         json_t *r = pl_json_path(obj, "spec", "replicas", NULL);
@@ -124,12 +137,12 @@ static void sim_workloads(sb_server *srv, const char *resource, int64_t now_ms, 
     }
 }
 
-static void sim_jobs(sb_server *srv, int64_t now_ms, const char *now)
+static void sim_jobs(sb_server *srv, int64_t now_ms, const char *now, const sb_entry *only)
 {
     sb_coll *c = sb_store_find_coll(srv->store, "batch", "jobs");
     for (size_t i = 0; c != NULL && i < c->n; i++) {
         sb_entry *e = c->items[i];
-        if (!due(srv, e, now_ms) || pl_json_path(e->obj, "status", "succeeded", NULL) != NULL)
+        if ((only != NULL && e != only) || !due(srv, e, now_ms) || pl_json_path(e->obj, "status", "succeeded", NULL) != NULL)
             continue;
         json_t *st = json_pack("{s:[{s:s,s:s,s:s,s:s}],s:s,s:s,s:i,s:i,s:i}", "conditions",
                                "type", "Complete", "status", "True", "lastProbeTime", now,
@@ -139,11 +152,13 @@ static void sim_jobs(sb_server *srv, int64_t now_ms, const char *now)
     }
 }
 
-static void sim_pvcs(sb_server *srv, int64_t now_ms)
+static void sim_pvcs(sb_server *srv, int64_t now_ms, const sb_entry *only)
 {
     sb_coll *c = sb_store_find_coll(srv->store, "", "persistentvolumeclaims");
     for (size_t i = 0; c != NULL && i < c->n; i++) {
         sb_entry *e = c->items[i];
+        if (only != NULL && e != only)
+            continue;
         const char *phase = pl_json_str(e->obj, "status", "phase", NULL);
         if (!due(srv, e, now_ms) || (phase != NULL && strcmp(phase, "Bound") == 0))
             continue;
@@ -156,11 +171,13 @@ static void sim_pvcs(sb_server *srv, int64_t now_ms)
     }
 }
 
-static void sim_services(sb_server *srv, int64_t now_ms)
+static void sim_services(sb_server *srv, int64_t now_ms, const sb_entry *only)
 {
     sb_coll *c = sb_store_find_coll(srv->store, "", "services");
     for (size_t i = 0; c != NULL && i < c->n; i++) {
         sb_entry *e = c->items[i];
+        if (only != NULL && e != only)
+            continue;
         const char *type = pl_json_str(e->obj, "spec", "type", NULL);
         if (type == NULL || strcmp(type, "LoadBalancer") != 0 || !due(srv, e, now_ms) ||
             pl_json_path(e->obj, "status", "loadBalancer", "ingress", NULL) != NULL)
@@ -185,7 +202,8 @@ static const sb_type *type_of_coll(sb_server *srv, sb_coll *c, const json_t *obj
     return sb_types_by_resource(srv->types, c->group, slash + 1, c->resource);
 }
 
-static void sim_subscriptions(sb_server *srv, int64_t now_ms, const char *now)
+static void sim_subscriptions(sb_server *srv, int64_t now_ms, const char *now,
+                              const sb_entry *only)
 {
     sb_store *st = srv->store;
     sb_coll *c = sb_store_find_coll(st, "operators.coreos.com", "subscriptions");
@@ -193,7 +211,8 @@ static void sim_subscriptions(sb_server *srv, int64_t now_ms, const char *now)
                                                 "clusterserviceversions");
     for (size_t i = 0; c != NULL && i < c->n; i++) {
         sb_entry *e = c->items[i];
-        if (!due(srv, e, now_ms) || pl_json_path(e->obj, "status", "installedCSV", NULL) != NULL)
+        if ((only != NULL && e != only) || !due(srv, e, now_ms) ||
+            pl_json_path(e->obj, "status", "installedCSV", NULL) != NULL)
             continue;
         const char *start = pl_json_str(e->obj, "spec", "startingCSV", NULL);
         pl_buf csv = PL_BUF_INIT;
@@ -237,7 +256,8 @@ static void sim_subscriptions(sb_server *srv, int64_t now_ms, const char *now)
 
 /* CRs whose CRD schema declares status.conditions: Ready=True (+ observedGeneration); a
  * declared status.phase enum gets its "done" value. */
-static void sim_custom(sb_server *srv, int64_t now_ms, const char *now)
+static void sim_custom(sb_server *srv, int64_t now_ms, const char *now, const sb_coll *only_c,
+                       const sb_entry *only)
 {
     sb_store *st = srv->store;
     sb_coll *crds = sb_store_find_coll(st, "apiextensions.k8s.io", "customresourcedefinitions");
@@ -246,6 +266,9 @@ static void sim_custom(sb_server *srv, int64_t now_ms, const char *now)
         const char *group = pl_json_str(crd, "spec", "group", NULL);
         const char *plural = pl_json_str(crd, "spec", "names", "plural", NULL);
         if (group == NULL || plural == NULL || strcmp(group, "operators.coreos.com") == 0)
+            continue;
+        if (only_c != NULL && (strcmp(only_c->group, group) != 0 ||
+                               strcmp(only_c->resource, plural) != 0))
             continue;
         const json_t *schema = NULL;
         size_t i;
@@ -276,7 +299,7 @@ static void sim_custom(sb_server *srv, int64_t now_ms, const char *now)
         sb_coll *c = sb_store_find_coll(st, group, plural);
         for (size_t j = 0; c != NULL && j < c->n; j++) {
             sb_entry *e = c->items[j];
-            if (!due(srv, e, now_ms))
+            if ((only != NULL && e != only) || !due(srv, e, now_ms))
                 continue;
             json_t *s = json_object_get(e->obj, "status");
             json_t *conds = json_object_get(s, "conditions");
@@ -343,13 +366,40 @@ void sb_sim_tick(sb_server *srv)
     char now[32];
     sb_now_rfc3339(now, sizeof(now));
     int64_t now_ms = sb_mono_ms();
-    sim_workloads(srv, "deployments", now_ms, now);
-    sim_workloads(srv, "statefulsets", now_ms, now);
-    sim_workloads(srv, "daemonsets", now_ms, now);
-    sim_workloads(srv, "replicasets", now_ms, now);
-    sim_jobs(srv, now_ms, now);
-    sim_pvcs(srv, now_ms);
-    sim_services(srv, now_ms);
-    sim_subscriptions(srv, now_ms, now);
-    sim_custom(srv, now_ms, now);
+    sim_workloads(srv, "deployments", now_ms, now, NULL);
+    sim_workloads(srv, "statefulsets", now_ms, now, NULL);
+    sim_workloads(srv, "daemonsets", now_ms, now, NULL);
+    sim_workloads(srv, "replicasets", now_ms, now, NULL);
+    sim_jobs(srv, now_ms, now, NULL);
+    sim_pvcs(srv, now_ms, NULL);
+    sim_services(srv, now_ms, NULL);
+    sim_subscriptions(srv, now_ms, now, NULL);
+    sim_custom(srv, now_ms, now, NULL, NULL);
+}
+
+void sb_sim_written(sb_server *srv, sb_coll *c, sb_entry *e)
+{
+    if (!srv->simulate_status || srv->simulate_delay_ms > 0 || c == NULL || e == NULL)
+        return;
+    char now[32];
+    sb_now_rfc3339(now, sizeof(now));
+    int64_t now_ms = sb_mono_ms();
+    if (strcmp(c->group, "apps") == 0) {
+        static const char *const workloads[] = {"deployments", "statefulsets", "daemonsets",
+                                                "replicasets"};
+        for (size_t i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++)
+            if (strcmp(c->resource, workloads[i]) == 0)
+                sim_workloads(srv, workloads[i], now_ms, now, e);
+    } else if (strcmp(c->group, "batch") == 0 && strcmp(c->resource, "jobs") == 0) {
+        sim_jobs(srv, now_ms, now, e);
+    } else if (c->group[0] == '\0' && strcmp(c->resource, "persistentvolumeclaims") == 0) {
+        sim_pvcs(srv, now_ms, e);
+    } else if (c->group[0] == '\0' && strcmp(c->resource, "services") == 0) {
+        sim_services(srv, now_ms, e);
+    } else if (strcmp(c->group, "operators.coreos.com") == 0) {
+        if (strcmp(c->resource, "subscriptions") == 0)
+            sim_subscriptions(srv, now_ms, now, e);
+    } else if (strchr(c->group, '.') != NULL) {
+        sim_custom(srv, now_ms, now, c, e);
+    }
 }

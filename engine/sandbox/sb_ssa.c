@@ -447,6 +447,10 @@ static int same_kind(const json_t *a, const json_t *b)
 
 static void compare(walk *w, cmpres *c, const json_t *l, const json_t *r, const sb_snode *n)
 {
+    /* one value on both sides (an update that shares the unchanged parts of the stored
+     * object, such as a status write): nothing added, modified or removed below it */
+    if (l != NULL && l == r)
+        return;
     const json_t *v = r ? r : l;
     int leaf = 1;
     if (l && r && !same_kind(l, r) && !json_is_null(l) && !json_is_null(r))

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "plumb/drift.h"
 #include "plumb/kube.h"
 #include "plumb/sync.h"
 
@@ -50,6 +51,7 @@ typedef enum {
     ST_PRUNE,
     ST_PARENT_POST,
     ST_HOOK_CLEANUP,
+    ST_OBSERVE_EXTRAS,
     ST_DONE,
 } stage;
 
@@ -57,6 +59,7 @@ typedef struct task {
     pl_sync_task *t;  /* borrowed from the plan */
     json_t *send;     /* owned: what is applied (label, hash annotation, namespace fixed) */
     json_t *live;     /* owned: live object, or NULL */
+    json_t *predicted; /* owned: the dry-run result (observe mode), or NULL */
     char key[512];    /* group/Kind/ns/name */
     size_t item;      /* index in items */
     int changed;      /* needs a write */
@@ -108,6 +111,7 @@ struct pl_sync_app {
     long long next_poll;
     size_t writes;
     int finished_ok;
+    json_t *extras;      /* observe: live inventory members no longer in Git (owned array) */
 };
 
 /* ---- small helpers ---------------------------------------------------------------------- */
@@ -578,6 +582,8 @@ int pl_sync_app_new(pl_sync_app **out, pl_kube *k, const json_t *desired,
                                    : !strcasecmp(p, "orphan")   ? "Orphan"
                                                                 : "Foreground");
     }
+    if (a->o.observe)
+        a->o.dry_run = 1; /* observing writes nothing */
     if (a->o.wave_timeout_ms <= 0)
         a->o.wave_timeout_ms = 300000;
     if (a->o.poll_ms <= 0)
@@ -655,6 +661,7 @@ void pl_sync_app_free(pl_sync_app *a)
     for (size_t i = 0; i < a->ntasks; i++) {
         json_decref(a->tasks[i].send);
         json_decref(a->tasks[i].live);
+        json_decref(a->tasks[i].predicted);
     }
     pl_free(a->tasks);
     pl_sync_plan_free(&a->plan);
@@ -676,6 +683,7 @@ void pl_sync_app_free(pl_sync_app *a)
     }
     pl_free(a->inv);
     json_decref(a->parent);
+    json_decref(a->extras);
     json_decref(a->live_by_key);
     json_decref(a->health_keys);
     json_decref(a->desired_keys);
@@ -812,7 +820,10 @@ static int st_live(pl_sync_app *a, int *sub)
             if (rc == 1) {
                 char g[128];
                 group_of(pl_json_str(t->send, "apiVersion", NULL), g, sizeof(g));
-                if (app_defines(a, g, s_or(pl_json_str(t->send, "kind", NULL), ""))) {
+                if (a->o.observe ||
+                    app_defines(a, g, s_or(pl_json_str(t->send, "kind", NULL), ""))) {
+                    /* observing: a kind the cluster does not serve yet is simply missing
+                     * (its CRD may come from another app); only a real sync fails on it */
                     t->pending_crd = 1;
                     t->changed = 1;
                 } else {
@@ -916,9 +927,12 @@ static json_t *without_managed(const json_t *o)
 static int st_classify(pl_sync_app *a, int *sub)
 {
     pl_kube_apply_opts ao = PL_KUBE_APPLY_OPTS_INIT;
+    pl_drift_opts dopts = PL_DRIFT_OPTS_INIT;
     ao.field_manager = a->manager;
     ao.force = 1;
     ao.dry_run = 1;
+    dopts.ignore_differences = a->o.ignore_differences;
+    dopts.live = 1;
     if (*sub == 0) {
         start_batch(a);
         for (size_t i = 0; i < a->ntasks; i++) {
@@ -933,6 +947,15 @@ static int st_classify(pl_sync_app *a, int *sub)
             }
             if (t->adopt_only)
                 continue;
+            if (a->o.respect_ignore_differences && a->o.ignore_differences) {
+                /* RespectIgnoreDifferences: what is applied keeps the ignored fields' live
+                 * values, so the dry run below already shows the real outcome */
+                json_t *kept = NULL;
+                if (pl_drift_keep_ignored(&kept, t->send, live, &dopts) == 0) {
+                    json_decref(t->send);
+                    t->send = kept;
+                }
+            }
             const char *h1 = pl_json_str(live, "metadata", "annotations", PL_ANN_APPLIED_HASH, NULL);
             const char *h2 = pl_json_str(t->send, "metadata", "annotations", PL_ANN_APPLIED_HASH, NULL);
             json_t *stored = secret_as_stored(t->send);
@@ -954,14 +977,26 @@ static int st_classify(pl_sync_app *a, int *sub)
             continue;
         task *t = &a->tasks[a->batch_task[b]];
         pl_kube_result *r = pl_kube_batch_result(a->batch, b);
-        if (r->code == 0 && t->live) {
+        if (r->code == 0 && t->live && a->o.ignore_differences) {
+            /* differences only in ignored fields do not count (Argo CD's ignoreDifferences) */
+            pl_drift_result *dr = NULL;
+            t->changed = pl_drift_compare(&dr, t->send, r->object, t->live, &dopts) < 0 ||
+                         dr->action != PL_DRIFT_UNCHANGED;
+            pl_drift_result_free(dr);
+        } else if (r->code == 0 && t->live) {
             json_t *x = without_managed(r->object), *y = without_managed(t->live);
             t->changed = !json_equal(x, y);
             json_decref(x);
             json_decref(y);
+        } else if (a->o.dry_run && r->code < 0 &&
+                   !((t->t->opts | a->o.app_options) & PL_SOPT_REPLACE)) {
+            record_failure(a, t, r); /* what the real apply would meet */
+            fail_app(a, "the dry run of %s failed", a->items[t->item].id);
         } else {
-            t->changed = 1; /* the real apply reports any error */
+            t->changed = 1; /* the real apply reports any error (Replace=true recreates) */
         }
+        if (a->o.observe && r->code == 0)
+            t->predicted = json_incref(r->object);
     }
     size_t nchanged = 0;
     for (size_t i = 0; i < a->ntasks; i++)
@@ -983,7 +1018,9 @@ static int st_classify(pl_sync_app *a, int *sub)
                 set_reason(it, "dry run: would be %s", t->live ? "configured" : "created");
             }
         }
-        a->st = ST_PRUNE; /* reports what would be pruned, deletes nothing */
+        /* reports what would be pruned, deletes nothing; observing reads the live state of
+         * the members that left Git instead */
+        a->st = a->o.observe ? ST_OBSERVE_EXTRAS : ST_PRUNE;
         *sub = 0;
         return 1;
     }
@@ -1049,9 +1086,13 @@ static int st_group_begin(pl_sync_app *a)
 static int st_parent(pl_sync_app *a, int *sub, int exact, stage next)
 {
     if (*sub == 0) {
-        *sub = 1;
-        if (queue_parent(a, exact))
+        if (queue_parent(a, exact)) {
+            *sub = 1;
             return 1;
+        }
+        /* nothing to write: the batch still holds an earlier stage's results */
+        a->st = next;
+        return 1;
     }
     if (!batch_done(a))
         return 1;
@@ -1734,6 +1775,85 @@ static int st_hook_cleanup(pl_sync_app *a, int *sub)
     return 1;
 }
 
+/* observe: the live objects of inventory members no longer in Git (the LISTs of the live
+ * stage only covered kinds that are still desired) */
+static int st_observe_extras(pl_sync_app *a, int *sub)
+{
+    if (*sub == 0) {
+        start_batch(a);
+        for (size_t i = 0; i < a->ninv; i++) {
+            inv_entry *e = &a->inv[i];
+            char key[512], g[128], v[64];
+            if (inv_is_desired(a, e))
+                continue;
+            make_key(key, sizeof(key), e->api_version, e->kind, e->ns, e->name);
+            if (json_object_get(a->live_by_key, key))
+                continue;
+            group_of(e->api_version, g, sizeof(g));
+            version_of(e->api_version, v, sizeof(v));
+            pl_objkey k = {g, v, e->kind, e->ns, e->name};
+            track(a, pl_kube_batch_get(a->batch, &k, NULL), i);
+        }
+        *sub = 1;
+        return 1;
+    }
+    if (!batch_done(a))
+        return 1;
+    for (size_t b = 0; b < pl_kube_batch_count(a->batch); b++) {
+        pl_kube_result *r = pl_kube_batch_result(a->batch, b);
+        char key[512];
+        if (b >= a->nbatch_task || a->batch_task[b] >= a->ninv)
+            continue;
+        inv_entry *e = &a->inv[a->batch_task[b]];
+        if (r->code == PL_ENOTFOUND)
+            continue; /* already gone: nothing drifted */
+        if (r->code < 0) {
+            fail_app(a, "reading %s/%s/%s: %s", e->kind, e->ns, e->name,
+                     s_or(r->message, "failed"));
+            continue;
+        }
+        make_key(key, sizeof(key), e->api_version, e->kind, e->ns, e->name);
+        json_object_set(a->live_by_key, key, r->object);
+    }
+    a->extras = json_array();
+    for (size_t i = 0; i < a->ninv; i++) {
+        inv_entry *e = &a->inv[i];
+        char key[512];
+        if (inv_is_desired(a, e))
+            continue;
+        make_key(key, sizeof(key), e->api_version, e->kind, e->ns, e->name);
+        json_t *live = json_object_get(a->live_by_key, key);
+        if (live)
+            json_array_append(a->extras, live);
+    }
+    a->finished_ok = !a->failed;
+    a->st = ST_DONE;
+    *sub = 0;
+    return 1;
+}
+
+int pl_sync_app_observation(const pl_sync_app *a, size_t i, pl_sync_observation *out)
+{
+    memset(out, 0, sizeof(*out));
+    for (size_t ti = 0; ti < a->ntasks; ti++) {
+        const task *t = &a->tasks[ti];
+        if (t->t->is_hook || t->adopt_only)
+            continue;
+        if (i-- == 0) {
+            out->desired = t->send;
+            out->predicted = t->predicted;
+            out->live = t->live;
+            out->item = &a->items[t->item];
+            return 1;
+        }
+    }
+    if (i < json_array_size(a->extras)) {
+        out->live = json_array_get(a->extras, i);
+        return 1;
+    }
+    return 0;
+}
+
 int pl_sync_app_step(pl_sync_app *a, int *wait_ms)
 {
     *wait_ms = 0;
@@ -1759,6 +1879,7 @@ int pl_sync_app_step(pl_sync_app *a, int *wait_ms)
                 a->post_prepared = 1;
             break;
         case ST_HOOK_CLEANUP: st_hook_cleanup(a, &a->sub); break;
+        case ST_OBSERVE_EXTRAS: st_observe_extras(a, &a->sub); break;
         case ST_DONE:
             if (a->batch) {
                 pl_kube_batch_free(a->batch);

@@ -280,10 +280,11 @@ check "render error: one error line" test "$(wc -l <"$T/e")" -eq 1
 check "render error: names the file" has "$T/e" "components/config/missing.yaml"
 check "render error: no stdout" test ! -s "$T/o"
 
-"$PLUMB" diff "$ROOT" >"$T/o" 2>"$T/e"
+"$PLUMB" diff "$ROOT" --kubeconfig "$T/no-such-kubeconfig" >"$T/o" 2>"$T/e"
 rc=$?
-check "cluster diff: exit 2 (got $rc)" test $rc -eq 2
-check "cluster diff: not implemented message" has "$T/e" "not implemented yet: plumb diff against a cluster needs engine/kube"
+check "cluster diff without a usable kubeconfig: exit 2 (got $rc)" test $rc -eq 2
+check "cluster diff without a usable kubeconfig: names the file" has "$T/e" "no-such-kubeconfig"
+check "cluster diff without a usable kubeconfig: no stdout" test ! -s "$T/o"
 
 "$PLUMB" diff "$ROOT" --from "$A" >"$T/o" 2>"$T/e"
 check "usage: --from without --to exits 2" test $? -eq 2

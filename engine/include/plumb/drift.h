@@ -82,6 +82,16 @@ void pl_drift_result_free(pl_drift_result *r);
  */
 int pl_drift_normalise(json_t **out, const json_t *obj, const pl_drift_opts *opts);
 
+/**
+ * RespectIgnoreDifferences (Argo CD): a copy of `desired` in which the fields the
+ * ignoreDifferences rules of `opts` name (jsonPointers, jqPathExpressions, and what the
+ * managedFieldsManagers own in live) carry live's values instead of desired's (and are absent
+ * when live lacks them), so applying it leaves those fields as they are in the cluster. Without
+ * `live` or rules, a plain copy. `desired` and `live` borrowed; *out owned.
+ */
+int pl_drift_keep_ignored(json_t **out, const json_t *desired, const json_t *live,
+                          const pl_drift_opts *opts);
+
 /* ---- reports --------------------------------------------------------------------------- */
 
 typedef enum { PL_DRIFT_TEXT = 0, PL_DRIFT_JSON = 1, PL_DRIFT_MARKDOWN = 2 } pl_drift_format;

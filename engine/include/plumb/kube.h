@@ -133,7 +133,9 @@ typedef struct pl_kube_opts {
     double qps;              /* token bucket rate, requests/s (client-go default 5; plumb 50);
                                 <= 0: unlimited */
     int burst;               /* bucket size (100) */
-    int max_in_flight;       /* requests on the wire at once (64) */
+    int max_in_flight;       /* requests on the wire at once (64); a server that answers
+                                over HTTP/1.1 gets at most 8 besides watches (one TLS
+                                connection each; client.c H1_MAX_IN_FLIGHT) */
     int max_attempts;        /* attempts per request including the first (10) */
     int max_attempts_500;    /* attempts when the failures are plain 500s (5) */
     long backoff_base_ms;    /* first retry delay before jitter (100) */
@@ -323,6 +325,14 @@ int pl_kube_batch_run(pl_kube_batch *b);
  * milliseconds. Returns 1 when every request of the batch has finished, 0 otherwise.
  */
 int pl_kube_batch_step(pl_kube_batch *b, int wait_ms);
+
+/**
+ * Wait up to `wait_ms` for network activity on any of the client's requests (and process what
+ * arrived); sleeps `wait_ms` when nothing is in flight. For loops that step several batches or
+ * executors on one client: replies are handled as they arrive instead of after a fixed sleep.
+ * Returns 0. Does nothing inside a watch callback.
+ */
+int pl_kube_wait(pl_kube *k, int wait_ms);
 
 size_t pl_kube_batch_count(const pl_kube_batch *b);
 /** Result of request `i` (borrowed, lives as long as the batch; complete only when done). */

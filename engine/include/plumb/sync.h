@@ -187,8 +187,18 @@ typedef struct pl_sync_app_opts {
     const char *field_manager;      /* NULL: "plumb" */
     int max_parallel;               /* applies in flight per wave (0: 64) */
     int poll_ms;                    /* health poll interval (0: 500) */
+    int observe;                    /* `plumb diff`: a dry run that keeps, per object, the
+                                       server's dry-run result and the live object, and reads
+                                       the live state of inventory members no longer in Git
+                                       (pl_sync_app_observation); hooks are not compared */
+    const json_t *ignore_differences; /* borrowed, Argo CD shape (pl_app.ignore_differences):
+                                       differences only in these fields do not make an object
+                                       changed (no write); NULL: none */
+    int respect_ignore_differences; /* RespectIgnoreDifferences=true: the ignored fields keep
+                                       their live values when an object is applied */
 } pl_sync_app_opts;
-#define PL_SYNC_APP_OPTS_INIT {1, NULL, NULL, 0, 0, 0, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, 0}
+#define PL_SYNC_APP_OPTS_INIT                                                                    \
+    {1, NULL, NULL, 0, 0, 0, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, 0, 0, NULL, 0}
 
 struct pl_kube;
 typedef struct pl_sync_app pl_sync_app;
@@ -218,6 +228,25 @@ const char *pl_sync_app_error(const pl_sync_app *a);
 size_t pl_sync_app_items(const pl_sync_app *a, const pl_sync_item **items);
 /** Write requests sent (apply, create, delete, patch; dry runs excluded). */
 size_t pl_sync_app_writes(const pl_sync_app *a);
+/* One compared object of an observing app (opts.observe), all borrowed from the app. */
+typedef struct pl_sync_observation {
+    const json_t *desired;   /* what plumb applies: the rendered object with plumb's ApplySet
+                                label and applied-hash annotation; NULL for an inventory member
+                                that left Git */
+    const json_t *predicted; /* the server's dry-run apply result; NULL when not asked (the
+                                object is missing, or plumb's applied hash and a field-by-field
+                                check show it unchanged) or when the dry run failed */
+    const json_t *live;      /* the object in the cluster; NULL when missing */
+    const pl_sync_item *item; /* its report item (a dry run that failed: action
+                                PL_ACT_FAILED with the reason); NULL for inventory extras */
+} pl_sync_observation;
+
+/**
+ * The i-th observation of a finished observing app: desired objects in plan order (hooks and
+ * CreateNamespace namespaces excluded), then inventory members no longer in Git that still
+ * exist. Returns 1 with *out filled, 0 past the end.
+ */
+int pl_sync_app_observation(const pl_sync_app *a, size_t i, pl_sync_observation *out);
 void pl_sync_app_free(pl_sync_app *a);
 
 #endif
