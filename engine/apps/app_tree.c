@@ -47,6 +47,8 @@ struct pl_app_tree {
     const pl_app_tree_opts *opts;
     char *path;         /* PATH, cleaned */
     char *repo_root;    /* working directory of the repository holding PATH, or NULL */
+    int repo_checked;   /* detect_repo ran (lazily: opening libgit2 costs ~15 ms, and a tree
+                           without Applications never needs it) */
     json_t *local_urls; /* normalised url -> base directory ("" = look upwards from PATH) */
     json_t *crd_scopes; /* "group/Kind" -> true (cluster) / false (namespaced) */
     size_t failed;
@@ -209,6 +211,15 @@ static char *find_base_upwards(pl_app_tree *t, const char *rel)
 }
 
 /* kustomize remote URL for repoURL + path + targetRevision (remote.c's syntax) */
+/* The repository holding PATH and its remotes, looked up once, when first needed. */
+static int ensure_repo(pl_app_tree *t)
+{
+    if (t->repo_checked)
+        return 0;
+    t->repo_checked = 1;
+    return detect_repo(t, t->opts->repo_path ? t->opts->repo_path : t->path);
+}
+
 static int remote_url(pl_buf *out, const pl_app *app)
 {
     const char *path = app->source_path, *rev = app->target_revision;
@@ -237,6 +248,10 @@ static int resolve(pl_app_tree *t, node *n)
     pl_buf key = PL_BUF_INIT, url = PL_BUF_INIT;
     int error = 0;
 
+    if ((error = ensure_repo(t)) < 0) {
+        pl_free(norm);
+        return error;
+    }
     if (!norm)
         return pl_error_set(PL_ENOMEM, "out of memory");
     entry = json_object_get(t->local_urls, norm);
@@ -581,7 +596,8 @@ static int make_root(node **out, pl_app_tree *t)
             }
             /* the root Application is read from this repository, whatever its repoURL says */
             url = n->app.repo_url;
-            if ((error = add_local_url(t, url, t->repo_root ? t->repo_root : "")) < 0)
+            if ((error = ensure_repo(t)) < 0 ||
+                (error = add_local_url(t, url, t->repo_root ? t->repo_root : "")) < 0)
                 goto done;
             if ((error = resolve(t, n)) < 0) {
                 if (error == PL_ENOMEM)
@@ -662,9 +678,8 @@ int pl_app_tree_build(pl_app_tree **out, pl_fs *fs, const char *path,
     }
     t->fs = fs;
     t->opts = opts;
-    if ((error = detect_repo(t, opts->repo_path ? opts->repo_path : t->path)) < 0)
-        goto done;
-    /* --repo-alias wins over the remotes: it is the user's explicit statement */
+    /* --repo-alias wins over the remotes (added later, never overwriting): it is the user's
+     * explicit statement */
     for (size_t i = 0; i < opts->nrepo_aliases; i++) {
         char *norm = pl_app_normalize_repo_url(opts->repo_aliases[i].url);
         if (!norm) {

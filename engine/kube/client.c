@@ -73,6 +73,7 @@ struct pl_kube_req {
     pl_kube_safety safety;
 
     int attempts, attempts_500, auth_retried;
+    int discard_object; /* a successful response's body is not decoded (result.object NULL) */
     unsigned cred_gen; /* the credentials this attempt used */
     int64_t deadline_ms, not_before_ms, started_ms;
     long retry_after;
@@ -861,6 +862,14 @@ static void on_complete(pl_kube_req *r, CURLcode cc)
             req_finish(r);
             return;
         }
+        if (r->discard_object && r->verb != K_LIST) {
+            /* the caller needs only the outcome: decoding a whole object it would drop at
+             * once is most of a write's client-side cost */
+            res->created = http == 201;
+            res->code = 0;
+            req_finish(r);
+            return;
+        }
         doc = r->resp.len ? json_loadb(r->resp.ptr, r->resp.len, 0, NULL) : NULL;
         if (r->resp.len && !doc) {
             result_fail(res, PL_ERROR, r->subject, "the server returned a body that is not JSON");
@@ -1419,6 +1428,8 @@ int pl_kube_batch_apply(pl_kube_batch *b, const json_t *obj, const pl_kube_apply
     error = add_object_write(b, obj, K_APPLY, "PATCH", PL_KUBE_IDEMPOTENT,
                              "application/apply-patch+yaml", &q, 1, 0, payload);
     pl_buf_dispose(&q);
+    if (error >= 0 && o->discard_object && b->ops[error]->req)
+        b->ops[error]->req->discard_object = 1;
     return error;
 }
 

@@ -1210,6 +1210,11 @@ static void submit_apply(pl_sync_app *a, size_t i)
     pl_kube_apply_opts ao = PL_KUBE_APPLY_OPTS_INIT;
     ao.field_manager = a->manager;
     ao.force = 1; /* Git is the source of truth: plumb takes the fields it manages back */
+    /* the response is not decoded: it holds no status a controller has judged yet (a new
+     * object has none, a changed one has a generation its controller has not observed), so
+     * the health checks look at the object sent first and LIST the kinds that need more.
+     * Decoding a thousand responses was a third of the client's CPU time. */
+    ao.discard_object = 1;
     if (!pl_json_str(t->send, "metadata", "name", NULL)) {
         /* generateName hooks can only be POSTed */
         pl_kube_write_opts wo = PL_KUBE_WRITE_OPTS_INIT;
@@ -1277,7 +1282,8 @@ static void consume_applies(pl_sync_app *a)
         } else {
             it->action = (r->created || !t->live) ? PL_ACT_CREATED : PL_ACT_CONFIGURED;
             json_decref(t->live);
-            t->live = json_incref(r->object);
+            /* what was sent stands for the response, which is not decoded */
+            t->live = json_incref(r->object ? r->object : t->send);
             const char *name = pl_json_str(r->object, "metadata", "name", NULL);
             if (name && !*it->name) {
                 pl_free(it->name);
@@ -1366,7 +1372,15 @@ static int st_wait_crds(pl_sync_app *a, int *sub)
     }
     *sub = 0;
     if (!waiting) {
-        pl_kube_discovery_invalidate(a->k);
+        /* discovery learns the kinds of CRDs written now; nothing to learn otherwise */
+        int written = 0;
+        for (size_t i = a->g_begin; i < a->g_end && !written; i++) {
+            pl_sync_action act = a->items[a->tasks[i].item].action;
+            written = is_crd(a->tasks[i].send) &&
+                      (act == PL_ACT_CREATED || act == PL_ACT_CONFIGURED);
+        }
+        if (written)
+            pl_kube_discovery_invalidate(a->k);
         a->st = ST_APPLY_REST;
         return 1;
     }

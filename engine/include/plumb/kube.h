@@ -212,8 +212,10 @@ typedef struct pl_kube_apply_opts {
     int force;                    /* force=true: take ownership of conflicting fields */
     int dry_run;                  /* dryRun=All: nothing persisted (§4.4) */
     const char *field_validation; /* NULL: not sent; "Strict" | "Warn" | "Ignore" */
+    int discard_object;           /* 1: on success the response body is not decoded and
+                                     result.object stays NULL (result.created is still set) */
 } pl_kube_apply_opts;
-#define PL_KUBE_APPLY_OPTS_INIT {1, "plumb", 0, 0, NULL}
+#define PL_KUBE_APPLY_OPTS_INIT {1, "plumb", 0, 0, NULL, 0}
 
 /** Options of create, update and the non-apply patches. */
 typedef struct pl_kube_write_opts {
