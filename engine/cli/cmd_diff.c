@@ -172,7 +172,10 @@ static int diff_live(pl_drift_report *report, pl_app_tree *tree, pl_cli_clusters
         so.observe = 1;
         so.allow_empty = 1; /* an empty render: its whole inventory is what drifted */
         so.create_namespace = app->sync.create_namespace && app->dest_namespace[0];
-        so.app_options = app->sync.replace ? PL_SOPT_REPLACE : 0;
+        so.app_options = (app->sync.replace ? PL_SOPT_REPLACE : 0) |
+                              (app->sync.skip_dry_run_on_missing_resource
+                                   ? PL_SOPT_SKIP_DRYRUN_MISSING
+                                   : 0);
         so.ignore_differences = app->ignore_differences;
         so.respect_ignore_differences = app->sync.respect_ignore_differences;
         json_t *objs = pl_cli_applied_objects(app);

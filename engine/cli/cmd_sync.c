@@ -382,7 +382,10 @@ int pl_cli_sync(int argc, char **argv)
             /* CreateNamespace=true creates the destination namespace, when the app names one */
             so.create_namespace = s->app->sync.create_namespace && s->app->dest_namespace[0];
             so.prune_last = s->app->sync.prune_last;
-            so.app_options = s->app->sync.replace ? PL_SOPT_REPLACE : 0;
+            so.app_options = (s->app->sync.replace ? PL_SOPT_REPLACE : 0) |
+                              (s->app->sync.skip_dry_run_on_missing_resource
+                                   ? PL_SOPT_SKIP_DRYRUN_MISSING
+                                   : 0);
             so.prune_propagation = s->app->sync.prune_propagation_policy;
             so.wave_timeout_ms = timeout_ms;
             so.ignore_differences = s->app->ignore_differences;

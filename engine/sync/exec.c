@@ -60,6 +60,7 @@ typedef struct task {
     json_t *send;     /* owned: what is applied (label, hash annotation, namespace fixed) */
     json_t *live;     /* owned: live object, or NULL */
     json_t *predicted; /* owned: the dry-run result (observe mode), or NULL */
+    int live_is_sent; /* `live` is the object as sent (the apply response was not decoded) */
     char key[512];    /* group/Kind/ns/name */
     size_t item;      /* index in items */
     int changed;      /* needs a write */
@@ -821,9 +822,12 @@ static int st_live(pl_sync_app *a, int *sub)
                 char g[128];
                 group_of(pl_json_str(t->send, "apiVersion", NULL), g, sizeof(g));
                 if (a->o.observe ||
+                    ((t->t->opts | a->o.app_options) & PL_SOPT_SKIP_DRYRUN_MISSING) ||
                     app_defines(a, g, s_or(pl_json_str(t->send, "kind", NULL), ""))) {
                     /* observing: a kind the cluster does not serve yet is simply missing
-                     * (its CRD may come from another app); only a real sync fails on it */
+                     * (its CRD may come from another app); SkipDryRunOnMissingResource: an
+                     * operator of an earlier wave installs the CRD, so the kind is looked up
+                     * again when its own wave comes */
                     t->pending_crd = 1;
                     t->changed = 1;
                 } else {
@@ -1212,7 +1216,8 @@ static void submit_apply(pl_sync_app *a, size_t i)
     ao.force = 1; /* Git is the source of truth: plumb takes the fields it manages back */
     /* the response is not decoded: it holds no status a controller has judged yet (a new
      * object has none, a changed one has a generation its controller has not observed), so
-     * the health checks look at the object sent first and LIST the kinds that need more.
+     * the health checks judge the object sent where that decides (pl_health_needs_live)
+     * and LIST the other kinds.
      * Decoding a thousand responses was a third of the client's CPU time. */
     ao.discard_object = 1;
     if (!pl_json_str(t->send, "metadata", "name", NULL)) {
@@ -1284,6 +1289,7 @@ static void consume_applies(pl_sync_app *a)
             json_decref(t->live);
             /* what was sent stands for the response, which is not decoded */
             t->live = json_incref(r->object ? r->object : t->send);
+            t->live_is_sent = !r->object;
             const char *name = pl_json_str(r->object, "metadata", "name", NULL);
             if (name && !*it->name) {
                 pl_free(it->name);
@@ -1301,6 +1307,7 @@ static void consume_applies(pl_sync_app *a)
 static int st_apply(pl_sync_app *a, int *sub, int deps)
 {
     if (*sub == 0) {
+        int refreshed = 0;
         start_batch(a);
         for (size_t i = a->g_begin; i < a->g_end; i++) {
             task *t = &a->tasks[i];
@@ -1309,12 +1316,14 @@ static int st_apply(pl_sync_app *a, int *sub, int deps)
             if (deps != (is_dep_kind(t->send) && !t->t->is_hook))
                 continue;
             if (t->pending_crd) {
+                if (!refreshed++) /* the kind may have arrived since discovery was read */
+                    pl_kube_discovery_invalidate(a->k);
                 int rc = resolve_scope(a, t);
                 if (rc != 0) {
                     pl_sync_item *it = &a->items[t->item];
                     it->action = PL_ACT_FAILED;
-                    set_reason(it, "no matches for kind \"%s\" in version \"%s\" (its "
-                                   "CustomResourceDefinition did not become Established)",
+                    set_reason(it, "no matches for kind \"%s\" in version \"%s\" when its "
+                                   "wave came (no Established CustomResourceDefinition serves it)",
                                it->kind, it->api_version);
                     t->done = 1;
                     continue;
@@ -1458,7 +1467,8 @@ static int st_health(pl_sync_app *a, int *sub)
             /* the first look uses what we already hold: the live copy from the inventory read
              * (unchanged objects) or the apply response (changed ones); kinds whose health does
              * not wait on a controller need no request at all */
-            if (t->live && a->next_poll == 0) {
+            if (t->live && a->next_poll == 0 &&
+                (!t->live_is_sent || !pl_health_needs_live(t->send))) {
                 size_t w = 0;
                 char wb[8];
                 judge(a, t, t->live, &w, wb, sizeof(wb));

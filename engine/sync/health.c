@@ -424,6 +424,35 @@ static void generic(pl_health *h, const json_t *o)
             cond_text(c)[0] ? ": " : "", cond_text(c));
 }
 
+int pl_health_needs_live(const json_t *obj)
+{
+    /* core and RBAC kinds that carry no status and that no controller judges */
+    static const char *const core_kinds[] = {"ConfigMap", "Secret", "ServiceAccount",
+                                             "LimitRange", "Endpoints"};
+    static const char *const rbac_kinds[] = {"Role", "RoleBinding", "ClusterRole",
+                                             "ClusterRoleBinding"};
+    const char *kind = str(obj, "kind", NULL, NULL), *av = str(obj, "apiVersion", NULL, NULL);
+    size_t i;
+
+    if (!kind || !av)
+        return 1;
+    if (!strchr(av, '/')) {
+        for (i = 0; i < sizeof(core_kinds) / sizeof(core_kinds[0]); i++)
+            if (!strcmp(kind, core_kinds[i]))
+                return 0;
+        if (!strcmp(kind, "Service")) {
+            const char *type = str(obj, "spec", "type", NULL);
+            return type && !strcmp(type, "LoadBalancer");
+        }
+        return 1;
+    }
+    if (is_group(av, "rbac.authorization.k8s.io"))
+        for (i = 0; i < sizeof(rbac_kinds) / sizeof(rbac_kinds[0]); i++)
+            if (!strcmp(kind, rbac_kinds[i]))
+                return 0;
+    return 1;
+}
+
 void pl_health_assess(pl_health *out, const json_t *live, pl_health_lookup_fn lookup,
                       void *payload)
 {

@@ -128,8 +128,57 @@ check "empty render fails the app (exit 1, got $rc)" test "$rc" -eq 1
 check "empty render prunes nothing" test "$(sandbox_writes "$mark" | grep -c '^DELETE')" -eq 0
 check "the report says why" grep -q 'render is empty' "$work/sync7.out"
 
+# ---- 7. SkipDryRunOnMissingResource: the kind is looked up when its wave comes ---------------
+# An operator of wave 0 would install the CRD; here the test loads it while wave 0 (a
+# Deployment the sandbox makes healthy after 2 s) is still progressing.
+sandbox_stop
+mkdir -p "$work/skip" "$work/sb2"
+cat >"$work/skip/objects.yaml" <<'YAML'
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: gate
+  namespace: default
+spec:
+  selector: {matchLabels: {app: gate}}
+  template:
+    metadata: {labels: {app: gate}}
+    spec: {containers: [{name: c, image: busybox:1.36}]}
+---
+apiVersion: example.org/v1
+kind: Gizmo
+metadata:
+  name: g1
+  namespace: default
+  annotations:
+    argocd.argoproj.io/sync-wave: "1"
+    argocd.argoproj.io/sync-options: SkipDryRunOnMissingResource=true
+spec: {}
+YAML
+sed 's/widgets.example.com/gizmos.example.org/; s/group: example.com/group: example.org/;
+     s/kind: Widget, listKind: WidgetList, plural: widgets, singular: widget/kind: Gizmo, listKind: GizmoList, plural: gizmos, singular: gizmo/' \
+    "$repo/platform/crd.yaml" >"$work/gizmo-crd.yaml"
+sandbox_start "$plumb" "$work/sb2" --simulate-status=2s || exit 1
+(sleep 0.7 && sandbox_load "$work/gizmo-crd.yaml") &
+loader=$!
+"$plumb" sync "$work/skip" --kubeconfig "$SB_KUBECONFIG" --timeout 30s >"$work/sync8.out" 2>&1
+rc=$?
+wait "$loader"
+check "SkipDryRunOnMissingResource: a CRD that appears before the wave (exit 0, got $rc)" \
+    test "$rc" -eq 0
+check "SkipDryRunOnMissingResource: the custom resource was created" \
+    grep -q "created *Gizmo.example.org/default/g1" "$work/sync8.out"
+sed -i 's/Gizmo/Sprocket/; s/name: g1/name: s1/' "$work/skip/objects.yaml"
+"$plumb" sync "$work/skip" --kubeconfig "$SB_KUBECONFIG" --timeout 30s >"$work/sync9.out" 2>&1
+rc=$?
+check "SkipDryRunOnMissingResource: a kind that never appears fails (exit 1, got $rc)" \
+    test "$rc" -eq 1
+check "SkipDryRunOnMissingResource: the failure says so" \
+    grep -q "Sprocket.*when its wave came" "$work/sync9.out"
+
 if [ "$fail" -ne 0 ]; then
     echo "--- first sync output"; cat "$work/sync1.out" "$work/sync1.err"
+    cat "$work/sync8.out" "$work/sync9.out" 2>/dev/null
     exit 1
 fi
 exit 0

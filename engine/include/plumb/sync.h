@@ -116,6 +116,14 @@ typedef json_t *(*pl_health_lookup_fn)(void *payload, const char *api_version, c
 void pl_health_assess(pl_health *out, const json_t *live, pl_health_lookup_fn lookup,
                       void *payload);
 
+/**
+ * 0 when the health of `obj` (borrowed; desired or live) cannot depend on anything the server
+ * or a controller adds (ConfigMap, Secret, ServiceAccount, RBAC, a Service that is not a
+ * LoadBalancer): pl_health_assess of the object as sent is its health. 1 otherwise (a
+ * Deployment as sent says nothing about its rollout).
+ */
+int pl_health_needs_live(const json_t *obj);
+
 /* ---- ApplySet (KEP-3659) ------------------------------------------------------------------- */
 
 #define PL_APPLYSET_ID_LABEL "applyset.kubernetes.io/id"
