@@ -193,6 +193,11 @@ static json_t *report_json(sync_run *runs, size_t n, size_t writes)
                      (json_int_t)writes);
 }
 
+/* A finished sync's executors and app tree, left for exit() (see the end of pl_cli_sync). */
+static sync_run *kept_runs;
+static size_t kept_nruns;
+static pl_app_tree *kept_tree;
+
 int pl_cli_sync(int argc, char **argv)
 {
     const char *path = NULL, *kubeconfig = NULL, *context = NULL, *only_app = NULL;
@@ -451,6 +456,17 @@ int pl_cli_sync(int argc, char **argv)
                dry_run ? " (dry run: dry-run requests only)" : "");
     }
     exit_code = all_ok ? 0 : 1;
+    /* the live objects of a large sync take as long to free as to decode: exit() reclaims
+     * them (kept reachable, as pl_cli_render keeps its objects; PLUMB_FREE_ON_EXIT=1 frees
+     * everything, for leak checks) */
+    if (!getenv("PLUMB_FREE_ON_EXIT")) {
+        kept_runs = runs;
+        kept_nruns = nruns;
+        kept_tree = tree;
+        runs = NULL;
+        nruns = 0;
+        tree = NULL;
+    }
 done:
     for (size_t r = 0; r < nruns; r++) {
         pl_sync_app_free(runs[r].exec);
