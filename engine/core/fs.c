@@ -119,15 +119,6 @@ done:
     return error;
 }
 
-static pl_fs_kind dir_kind(pl_fs *fs, const char *path)
-{
-    struct stat st;
-    (void)fs;
-    if (stat(path, &st) < 0)
-        return PL_FS_NONE;
-    return S_ISDIR(st.st_mode) ? PL_FS_DIR : PL_FS_FILE;
-}
-
 static int name_cmp(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -177,33 +168,89 @@ typedef struct dirfs {
     pl_fs base;
     pthread_mutex_t lock; /* renders may read from several threads */
     json_t *real_dirs;    /* directory -> real path */
+    /*
+     * While a render runs (pl_fs_cache_begin/end) what lstat said about each path: a build
+     * asks for the kind of every entry twice (once to plan the build, once to load it) and
+     * then for its real path, three path walks in the kernel where one does.
+     */
+    int windows;  /* renders between begin and end */
+    json_t *seen; /* path -> integer: pl_fs_kind, plus SEEN_LINK when a symlink */
 } dirfs;
+
+#define SEEN_LINK 4
+
+/* What lstat (and, for a symlink, stat) says about path: a pl_fs_kind plus SEEN_LINK. */
+static int probe(const char *path)
+{
+    struct stat st;
+    int link = 0;
+
+    if (lstat(path, &st) < 0)
+        return PL_FS_NONE;
+    if (S_ISLNK(st.st_mode)) {
+        link = SEEN_LINK;
+        if (stat(path, &st) < 0)
+            return PL_FS_NONE | link;
+    }
+    return (S_ISDIR(st.st_mode) ? PL_FS_DIR : PL_FS_FILE) | link;
+}
+
+/* probe(path), remembered while a render runs */
+static int seen(dirfs *d, const char *path)
+{
+    json_t *v;
+    int r;
+
+    pthread_mutex_lock(&d->lock);
+    v = d->windows ? json_object_get(d->seen, path) : NULL;
+    r = v ? (int)json_integer_value(v) : -1;
+    pthread_mutex_unlock(&d->lock);
+    if (r >= 0)
+        return r;
+    r = probe(path);
+    pthread_mutex_lock(&d->lock);
+    if (d->windows && d->seen)
+        json_object_set_new(d->seen, path, json_integer(r));
+    pthread_mutex_unlock(&d->lock);
+    return r;
+}
+
+static pl_fs_kind dir_kind(pl_fs *fs, const char *path)
+{
+    return (pl_fs_kind)(seen((dirfs *)fs, path) & ~SEEN_LINK);
+}
 
 static int dir_realpath(pl_fs *fs, const char *path, char **out)
 {
     dirfs *d = (dirfs *)fs;
     char buf[PATH_MAX];
-    struct stat st;
-    char *parent = NULL;
+    char *parent = NULL, *r = NULL;
     const char *real_parent;
-    pl_buf b = PL_BUF_INIT;
+    int k;
 
     *out = NULL;
-    if (path[0] == '/' && lstat(path, &st) == 0 && !S_ISLNK(st.st_mode) && strcmp(path, "/") &&
-        (parent = pl_path_dir(path)) != NULL) {
+    if (path[0] == '/' && (k = seen(d, path)) != PL_FS_NONE && !(k & SEEN_LINK) &&
+        strcmp(path, "/") && (parent = pl_path_dir(path)) != NULL) {
         pthread_mutex_lock(&d->lock);
         real_parent = json_string_value(json_object_get(d->real_dirs, parent));
         if (!real_parent && realpath(parent, buf)) {
             json_object_set_new(d->real_dirs, parent, json_string(buf));
             real_parent = json_string_value(json_object_get(d->real_dirs, parent));
         }
-        if (real_parent)
-            pl_buf_printf(&b, "%s%s%s", real_parent, strcmp(real_parent, "/") ? "/" : "",
-                          pl_path_base(path));
+        if (real_parent) {
+            /* real parent + "/" (unless it is the root) + name, without printf */
+            const char *base = pl_path_base(path);
+            size_t pl = strlen(real_parent), bl = strlen(base), sep = strcmp(real_parent, "/") != 0;
+            if ((r = pl_malloc(pl + sep + bl + 1)) != NULL) {
+                memcpy(r, real_parent, pl);
+                r[pl] = '/';
+                memcpy(r + pl + sep, base, bl + 1);
+            }
+        }
         pthread_mutex_unlock(&d->lock);
         pl_free(parent);
-        if (b.ptr) {
-            *out = pl_buf_detach(&b);
+        if (r) {
+            *out = r;
             return 0;
         }
     }
@@ -218,10 +265,38 @@ static void dir_free(pl_fs *fs)
     dirfs *d = (dirfs *)fs;
     pthread_mutex_destroy(&d->lock);
     json_decref(d->real_dirs);
+    json_decref(d->seen);
     pl_free(d);
 }
 
 static const pl_fs_ops dir_ops = {dir_read, dir_kind, dir_list, dir_realpath, dir_free};
+
+void pl_fs_cache_begin(pl_fs *fs)
+{
+    dirfs *d = (dirfs *)fs;
+
+    if (!fs || fs->ops != &dir_ops)
+        return;
+    pthread_mutex_lock(&d->lock);
+    if (d->windows++ == 0 && !d->seen)
+        d->seen = json_object();
+    pthread_mutex_unlock(&d->lock);
+}
+
+void pl_fs_cache_end(pl_fs *fs)
+{
+    dirfs *d = (dirfs *)fs;
+
+    if (!fs || fs->ops != &dir_ops)
+        return;
+    pthread_mutex_lock(&d->lock);
+    /* the tree may change before the next render: forget it all */
+    if (d->windows > 0 && --d->windows == 0) {
+        json_decref(d->seen);
+        d->seen = NULL;
+    }
+    pthread_mutex_unlock(&d->lock);
+}
 
 int pl_fs_dir_new(pl_fs **out)
 {

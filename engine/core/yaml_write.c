@@ -1542,13 +1542,11 @@ static int emit_node(emitter *e, const json_t *j, bool root, bool mapping, bool 
     }
 }
 
-int pl_yaml_emit(pl_buf *out, const json_t *doc)
+/* One document into out with the emitter e (state reset here; scratch kept for reuse). */
+static int emit_doc(emitter *e, pl_buf *out, const json_t *doc)
 {
-    emitter *e;
     int error;
 
-    if (!(e = pl_malloc(sizeof(*e))))
-        return pl_error_set(PL_ENOMEM, "out of memory");
     e->out = out;
     e->error = 0;
     e->pos = 0;
@@ -1558,7 +1556,7 @@ int pl_yaml_emit(pl_buf *out, const json_t *doc)
     e->indention = true;
     e->open_ended = false;
     e->root_context = e->mapping_context = e->simple_key_context = false;
-    e->scratch = (pl_buf)PL_BUF_INIT;
+    pl_buf_clear(&e->scratch);
     /* implicit document start; the root node; document end = write_indent (no "...") */
     error = emit_node(e, doc, true, false, false, 0);
     if (error == 0) {
@@ -1567,6 +1565,18 @@ int pl_yaml_emit(pl_buf *out, const json_t *doc)
         flush(e);
         error = e->error;
     }
+    return error;
+}
+
+int pl_yaml_emit(pl_buf *out, const json_t *doc)
+{
+    emitter *e;
+    int error;
+
+    if (!(e = pl_malloc(sizeof(*e))))
+        return pl_error_set(PL_ENOMEM, "out of memory");
+    e->scratch = (pl_buf)PL_BUF_INIT;
+    error = emit_doc(e, out, doc);
     pl_buf_dispose(&e->scratch);
     pl_free(e);
     return error;
@@ -1575,75 +1585,104 @@ int pl_yaml_emit(pl_buf *out, const json_t *doc)
 /* Emit docs[from, to) into out, "---\n" before every document but the stream's first. */
 static int emit_range(pl_buf *out, const json_t *docs, size_t from, size_t to)
 {
-    int error;
+    emitter *e;
+    int error = 0;
 
-    for (size_t i = from; i < to; i++) {
+    /* one emitter (and its 8 KiB buffer) for the whole range, not one per document */
+    if (!(e = pl_malloc(sizeof(*e))))
+        return pl_error_set(PL_ENOMEM, "out of memory");
+    e->scratch = (pl_buf)PL_BUF_INIT;
+    for (size_t i = from; i < to && error == 0; i++) {
         if (i && (error = pl_buf_puts(out, "---\n")) < 0)
-            return error;
-        if ((error = pl_yaml_emit(out, json_array_get(docs, i))) < 0)
-            return error;
+            break;
+        error = emit_doc(e, out, json_array_get(docs, i));
     }
-    return 0;
-}
-
-typedef struct emit_part {
-    const json_t *docs;
-    size_t from, to;
-    pl_buf out;
-    int error;
-    char msg[sizeof(((pl_error *)0)->message)];
-} emit_part;
-
-static void *emit_part_main(void *arg)
-{
-    emit_part *p = arg;
-    if ((p->error = emit_range(&p->out, p->docs, p->from, p->to)) < 0)
-        snprintf(p->msg, sizeof(p->msg), "%s", pl_error_last()->message);
-    return NULL;
+    pl_buf_dispose(&e->scratch);
+    pl_free(e);
+    return error;
 }
 
 /*
- * Documents are independent, so a large stream is emitted in parts on the machine's cores
- * (each part into its own buffer, joined in order): the output is the same bytes.
+ * A stream is emitted in chunks of CHUNK_DOCS documents, each into its own buffer, by up to
+ * MAX_THREADS threads that take the next chunk as they finish one: documents differ a lot
+ * in size (a sorted stream has its small ConfigMaps first and its Deployments last), so
+ * fixed halves kept one core busy long after the other had finished.
  */
+enum { CHUNK_DOCS = 32, MAX_THREADS = 4 };
+
+typedef struct emit_chunk {
+    pl_buf out;
+    int error;
+    char msg[sizeof(((pl_error *)0)->message)];
+} emit_chunk;
+
+typedef struct emit_job {
+    const json_t *docs;
+    size_t ndocs, nchunks;
+    emit_chunk *chunks;
+    size_t next; /* next chunk to take (atomic) */
+} emit_job;
+
+static void *emit_worker(void *arg)
+{
+    emit_job *job = arg;
+    size_t c;
+
+    /* the chunk buffers and the emitters' scratch are many short-lived blocks */
+    pl_alloc_pool_enter();
+    while ((c = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED)) < job->nchunks) {
+        emit_chunk *ch = &job->chunks[c];
+        size_t to = (c + 1) * CHUNK_DOCS < job->ndocs ? (c + 1) * CHUNK_DOCS : job->ndocs;
+        if ((ch->error = emit_range(&ch->out, job->docs, c * CHUNK_DOCS, to)) < 0)
+            snprintf(ch->msg, sizeof(ch->msg), "%s", pl_error_last()->message);
+    }
+    pl_alloc_pool_leave();
+    return NULL;
+}
+
+/* Documents are independent: the chunks are joined in order, the same bytes as one pass. */
 int pl_yaml_emit_stream(pl_buf *out, const json_t *docs)
 {
-    enum { MAX_PARTS = 4, MIN_DOCS_PER_PART = 256 };
-    size_t n = json_array_size(docs), nparts;
+    emit_job job;
+    pthread_t th[MAX_THREADS];
+    int started[MAX_THREADS] = {0}, error = 0;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    emit_part parts[MAX_PARTS];
-    pthread_t th[MAX_PARTS];
-    int started[MAX_PARTS] = {0}, error = 0;
+    size_t nthreads, total = 0;
 
-    nparts = cpus > 1 ? (size_t)(cpus > MAX_PARTS ? MAX_PARTS : cpus) : 1;
-    while (nparts > 1 && n / nparts < MIN_DOCS_PER_PART)
-        nparts--;
-    if (nparts <= 1)
-        return emit_range(out, docs, 0, n);
-    memset(parts, 0, sizeof(parts));
-    for (size_t k = 0; k < nparts; k++) {
-        parts[k].docs = docs;
-        parts[k].from = n * k / nparts;
-        parts[k].to = n * (k + 1) / nparts;
-        parts[k].out.max = out->max;
-    }
-    /* parts 1.. on threads (inline when a thread cannot start), part 0 here */
-    for (size_t k = 1; k < nparts; k++)
-        started[k] = pthread_create(&th[k], NULL, emit_part_main, &parts[k]) == 0;
-    for (size_t k = 1; k < nparts; k++)
-        if (!started[k])
-            emit_part_main(&parts[k]);
-    emit_part_main(&parts[0]);
-    for (size_t k = 1; k < nparts; k++)
+    memset(&job, 0, sizeof(job));
+    job.docs = docs;
+    job.ndocs = json_array_size(docs);
+    job.nchunks = (job.ndocs + CHUNK_DOCS - 1) / CHUNK_DOCS;
+    if (job.nchunks <= 1)
+        return emit_range(out, docs, 0, job.ndocs);
+    if (!(job.chunks = pl_calloc(job.nchunks, sizeof(*job.chunks))))
+        return pl_error_set(PL_ENOMEM, "out of memory");
+    for (size_t c = 0; c < job.nchunks; c++)
+        job.chunks[c].out.max = out->max;
+    nthreads = cpus > 1 ? (size_t)(cpus > MAX_THREADS ? MAX_THREADS : cpus) : 1;
+    if (nthreads > job.nchunks / 2)
+        nthreads = job.nchunks / 2 ? job.nchunks / 2 : 1;
+    /* threads 1.. beside this one; a thread that cannot start leaves its share to the others */
+    for (size_t k = 1; k < nthreads; k++)
+        started[k] = pthread_create(&th[k], NULL, emit_worker, &job) == 0;
+    emit_worker(&job);
+    for (size_t k = 1; k < nthreads; k++)
         if (started[k])
             pthread_join(th[k], NULL);
-    for (size_t k = 0; k < nparts && error == 0; k++) {
-        if (parts[k].error < 0)
-            error = pl_error_set(parts[k].error, "%s", parts[k].msg);
+    for (size_t c = 0; c < job.nchunks; c++)
+        total += job.chunks[c].out.len;
+    if (out->max && out->len + total > out->max)
+        total = 0; /* pl_buf_put reports it */
+    error = pl_buf_grow(out, total);
+    for (size_t c = 0; c < job.nchunks && error == 0; c++) {
+        emit_chunk *ch = &job.chunks[c];
+        if (ch->error < 0)
+            error = pl_error_set(ch->error, "%s", ch->msg);
         else
-            error = pl_buf_put(out, parts[k].out.ptr ? parts[k].out.ptr : "", parts[k].out.len);
+            error = pl_buf_put(out, ch->out.ptr ? ch->out.ptr : "", ch->out.len);
     }
-    for (size_t k = 0; k < nparts; k++)
-        pl_buf_dispose(&parts[k].out);
+    for (size_t c = 0; c < job.nchunks; c++)
+        pl_buf_dispose(&job.chunks[c].out);
+    pl_free(job.chunks);
     return error;
 }

@@ -27,6 +27,8 @@
 #ifndef PL_KZ_H_INTERNAL
 #define PL_KZ_H_INTERNAL
 
+#include <pthread.h>
+
 #include "plumb/core.h"
 #include "plumb/fs.h"
 #include "plumb/render.h"
@@ -206,6 +208,15 @@ int pl_kz_tconfig_merge(pl_kz_tconfig *dst, const pl_kz_tconfig *src);
 
 /* ---- context ------------------------------------------------------------------------------------ */
 
+/*
+ * The spare worker threads of one build (kz_build.c owns the counter): a pass over many
+ * resources may borrow some of them while it runs (pl_kz_parallel_ranges).
+ */
+typedef struct pl_kz_workers {
+    pthread_mutex_t *lock; /* guards *free */
+    int *free;             /* threads that may still be started */
+} pl_kz_workers;
+
 typedef struct pl_kz_ctx {
     pl_fs *fs;
     const pl_render_opts *opts;
@@ -217,7 +228,23 @@ typedef struct pl_kz_ctx {
     const char *origin_rel;  /* kustomization file relative to the top one ("../base/kustomization.yaml") */
     int track_origin;        /* buildMetadata present: record origins/transformations */
     int origin_named;        /* transformer configs from `transformers:` name themselves */
+    const pl_kz_workers *workers; /* borrowed: spare threads for passes over resources, or NULL */
 } pl_kz_ctx;
+
+/*
+ * A pass over resources [0, n) whose steps on different resources are independent, spread
+ * over this thread and spare threads of ctx->workers while there are any (ctx NULL or no
+ * workers: one call fn(parts, 0, n) here). Each thread has its own state: parts holds
+ * nparts_max states of part_size bytes, set up by the caller, who also merges and disposes
+ * them; thread k calls fn(part k, from, to) on consecutive chunks of the resources, any
+ * number of times. A thread is started only for every min_per_range resources.
+ * *nused (optional) receives the number of threads (parts) used.
+ * Returns 0, or the error of the first failing chunk in resource order (the one a sequential
+ * pass would have met), with its message set in this thread.
+ */
+typedef int (*pl_kz_range_fn)(void *part, size_t from, size_t to);
+int pl_kz_parallel_ranges(const pl_kz_ctx *ctx, size_t n, size_t min_per_range, pl_kz_range_fn fn,
+                          void *parts, size_t part_size, size_t nparts_max, size_t *nused);
 
 /*
  * Read a file named in a kustomization (relative to ctx->dir), enforcing the load restrictor:
@@ -344,6 +371,9 @@ void pl_kz_selector_free(pl_kz_selector *sel);
 
 /** Rewrite references to renamed objects everywhere (kustomize nameReference). */
 int pl_kz_nameref_fix(pl_kz_resmap *m, const pl_kz_tconfig *tc);
+/** pl_kz_nameref_fix with the build's context (ctx borrowed, may be NULL): large builds fix
+ *  their referrers on the build's spare threads (ctx->workers); same result. */
+int pl_kz_nameref_fix_ctx(const pl_kz_ctx *ctx, pl_kz_resmap *m, const pl_kz_tconfig *tc);
 
 /** Resolve `vars:` ($(NAME) in varReference fields). `vars` is the accumulated JSON list. */
 int pl_kz_vars_resolve(pl_kz_resmap *m, const json_t *vars, const pl_kz_tconfig *tc);

@@ -64,6 +64,7 @@ typedef struct shared {
     json_t *uses;     /* real path -> how many more times the build will pull it in */
     int threads_free; /* worker threads that may still be started */
     int parallel;     /* 0 when build order matters (openapi, buildMetadata) */
+    pl_kz_workers workers; /* {&lock, &threads_free}: lent to passes over resources */
 } shared;
 
 typedef struct build {
@@ -219,7 +220,12 @@ static int cache_fetch(build *b, const char *dir, long left, accum *out)
     return rc;
 }
 
-static void cache_put(build *b, const char *dir, const accum *ra)
+/*
+ * Store a copy of ra as the result for dir (take != 0: ra itself, which is left empty for
+ * the caller to dispose; a prebuilt base has no other use, and copying it cost as much as a
+ * quarter of its build).
+ */
+static void cache_store(build *b, const char *dir, accum *ra, int take)
 {
     shared *sh = b->sh;
     accum *copy;
@@ -241,7 +247,12 @@ static void cache_put(build *b, const char *dir, const accum *ra)
     }
     if (!(copy = pl_calloc(1, sizeof(*copy))))
         goto out;
-    if (accum_copy(copy, ra) < 0) {
+    if (take) {
+        *copy = *ra;
+        memset(ra, 0, sizeof(*ra));
+        /* the id set points into the resource list; the next user rebuilds it */
+        ids_drop(copy);
+    } else if (accum_copy(copy, ra) < 0) {
         accum_dispose(copy);
         pl_free(copy);
         goto out;
@@ -251,6 +262,11 @@ static void cache_put(build *b, const char *dir, const accum *ra)
     sh->ncache++;
 out:
     pthread_mutex_unlock(&sh->lock);
+}
+
+static void cache_put(build *b, const char *dir, const accum *ra)
+{
+    cache_store(b, dir, (accum *)ra, 0);
 }
 
 /* Remaining uses of a directory after this one (from the prescan; unknown dirs: none). */
@@ -1079,7 +1095,9 @@ static void *worker_main(void *arg)
 {
     taskset *ts = arg;
     build mine = ts->proto; /* own cycle-check chain; shared state through mine.sh */
+    pl_alloc_pool_enter();
     run_tasks(ts, &mine);
+    pl_alloc_pool_leave();
     pthread_mutex_lock(&mine.sh->lock);
     mine.sh->threads_free++;
     pthread_mutex_unlock(&mine.sh->lock);
@@ -1669,6 +1687,7 @@ static int build_dir(build *b, accum *ra, const char *dir, int is_component, jso
     memset(&ctx, 0, sizeof(ctx));
     ctx.fs = b->fs;
     ctx.opts = b->opts;
+    ctx.workers = b->sh->parallel ? &b->sh->workers : NULL;
     ctx.dir = dir;
     ctx.root = dir;
     ctx.origin_path = kfile;
@@ -1894,7 +1913,7 @@ static void prebuild_run(prebuild_set *ps, build *b)
         if (accum_init(&sub, b->tc_default) == 0) {
             origin = json_string(dir);
             if (build_dir(b, &sub, dir, 0, origin, NULL) == 0)
-                cache_put(b, dir, &sub);
+                cache_store(b, dir, &sub, 1);
             json_decref(origin);
         }
         accum_dispose(&sub);
@@ -1906,7 +1925,9 @@ static void *prebuild_main(void *arg)
 {
     prebuild_set *ps = arg;
     build mine = ps->proto;
+    pl_alloc_pool_enter();
     prebuild_run(ps, &mine);
+    pl_alloc_pool_leave();
     pthread_mutex_lock(&mine.sh->lock);
     mine.sh->threads_free++;
     pthread_mutex_unlock(&mine.sh->lock);
@@ -2000,8 +2021,10 @@ typedef struct tc_job {
 static void *tconfig_default_main(void *arg)
 {
     tc_job *job = arg;
+    pl_alloc_pool_enter();
     if ((job->error = pl_kz_tconfig_default(&job->tc)) < 0)
         snprintf(job->msg, sizeof(job->msg), "%s", pl_error_last()->message);
+    pl_alloc_pool_leave();
     return NULL;
 }
 
@@ -2016,6 +2039,10 @@ int pl_kustomize_build(json_t **out, pl_fs *fs, const char *dir, const pl_render
     int error;
 
     *out = NULL;
+    /* a build churns through small JSON nodes: pooled blocks (see pl_alloc_pool_enter) */
+    pl_alloc_pool_enter();
+    /* the tree is read for this build only: the fs may remember what it stats */
+    pl_fs_cache_begin(fs);
     memset(&b, 0, sizeof(b));
     memset(&ra, 0, sizeof(ra));
     b.fs = fs;
@@ -2031,6 +2058,8 @@ int pl_kustomize_build(json_t **out, pl_fs *fs, const char *dir, const pl_render
         pthread_mutex_init(&sh.lock, NULL);
         sh.uses = json_object();
         sh.parallel = b.opts->max_threads != 1;
+        sh.workers.lock = &sh.lock;
+        sh.workers.free = &sh.threads_free;
         {
             long cpus = sysconf(_SC_NPROCESSORS_ONLN);
             long want = b.opts->max_threads > 0 ? b.opts->max_threads : (cpus > 0 ? cpus : 1);
@@ -2063,6 +2092,7 @@ int pl_kustomize_build(json_t **out, pl_fs *fs, const char *dir, const pl_render
     memset(&ctx, 0, sizeof(ctx));
     ctx.fs = fs;
     ctx.opts = b.opts;
+    ctx.workers = sh.parallel ? &sh.workers : NULL;
     ctx.dir = dir;
     ctx.root = dir;
     ctx.tc = ra.tc;
@@ -2079,7 +2109,7 @@ int pl_kustomize_build(json_t **out, pl_fs *fs, const char *dir, const pl_render
             goto done;
         break;
     }
-    if ((error = pl_kz_nameref_fix(&ra.rm, ra.tc)) < 0)
+    if ((error = pl_kz_nameref_fix_ctx(&ctx, &ra.rm, ra.tc)) < 0)
         goto done;
     if ((error = pl_kz_vars_resolve(&ra.rm, ra.vars, ra.tc)) < 0)
         goto done;
@@ -2131,5 +2161,7 @@ done:
         pthread_mutex_destroy(&sh.lock);
     }
     accum_dispose(&ra);
+    pl_fs_cache_end(fs);
+    pl_alloc_pool_leave();
     return error;
 }

@@ -393,8 +393,11 @@ static int set_entries(json_t **slot, const char *path, void *payload)
         pl_buf_dispose(&b);
         return PL_EINVALID;
     }
+    /* a copy for each object, not a shared reference: objects are transformed on several
+     * threads (pl_kz_parallel_ranges), and jansson's reference counts are only safe to
+     * change concurrently, not to read while another thread changes them */
     json_object_foreach((json_t *)p->values, k, v) {
-        if (json_object_set(*slot, k, v) < 0)
+        if (json_object_set_new(*slot, k, json_copy(v)) < 0)
             return pl_error_set(PL_ENOMEM, "out of memory");
     }
     return 0;
@@ -432,17 +435,57 @@ static int string_map(json_t **out, const json_t *cfg, const char *key, const ch
     return 0;
 }
 
-static int map_transform(pl_kz_resmap *m, const json_t *cfg, const char *key, const char *plugin)
+/* one range of a labels/annotations pass (pl_kz_parallel_ranges): its own spec selection */
+typedef struct map_part {
+    pl_kz_resmap *m;
+    const pl_kz_fslist *fsl;
+    const pl_kz_fsprep *prep;
+    const json_t *values;
+    spec_sel ss;
+} map_part;
+
+static int map_range(void *arg, size_t from, size_t to)
+{
+    map_part *mp = arg;
+    entries_cb p;
+    int error;
+
+    p.values = mp->values;
+    for (size_t i = from; i < to; i++) {
+        pl_kz_objgvk g;
+        const size_t *sel = NULL;
+        size_t nsel = 0;
+
+        p.r = mp->m->v[i];
+        pl_kz_objgvk_of(&g, p.r->obj);
+        if ((error = spec_sel_get(&mp->ss, &g, &sel, &nsel)) < 0)
+            return error;
+        for (size_t c = 0; c < nsel; c++) {
+            size_t j = sel[c];
+
+            p.create = mp->fsl->v[j].create;
+            if ((error = pl_kz_fsprep_walk(mp->prep, j, p.r->obj, p.create, set_entries, &p)) < 0)
+                return error;
+        }
+    }
+    return 0;
+}
+
+/* resources per range of a pass split across threads: below this a thread costs more */
+#define PAR_MIN 128
+#define PAR_MAX 8
+
+static int map_transform(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *cfg, const char *key,
+                         const char *plugin)
 {
     pl_kz_fslist fsl;
     pl_kz_fsprep *prep = NULL;
     json_t *values = NULL;
-    entries_cb p;
-    spec_sel ss;
+    map_part parts[PAR_MAX];
     int error;
 
     memset(&fsl, 0, sizeof(fsl));
-    spec_sel_init(&ss, &fsl);
+    memset(parts, 0, sizeof(parts));
     if ((error = string_map(&values, cfg, key, plugin)) < 0)
         return error;
     if (!values || json_object_size(values) == 0)
@@ -450,26 +493,18 @@ static int map_transform(pl_kz_resmap *m, const json_t *cfg, const char *key, co
     if ((error = pl_kz_fslist_add_json(&fsl, cfg_get(cfg, "fieldSpecs"))) < 0 ||
         (error = pl_kz_fsprep_new(&prep, &fsl)) < 0)
         goto done;
-    p.values = values;
-    for (size_t i = 0; i < m->n; i++) {
-        pl_kz_objgvk g;
-        const size_t *sel = NULL;
-        size_t nsel = 0;
-
-        p.r = m->v[i];
-        pl_kz_objgvk_of(&g, m->v[i]->obj);
-        if ((error = spec_sel_get(&ss, &g, &sel, &nsel)) < 0)
-            goto done;
-        for (size_t c = 0; c < nsel; c++) {
-            size_t j = sel[c];
-
-            p.create = fsl.v[j].create;
-            if ((error = pl_kz_fsprep_walk(prep, j, m->v[i]->obj, p.create, set_entries, &p)) < 0)
-                goto done;
-        }
+    for (size_t k = 0; k < PAR_MAX; k++) {
+        parts[k].m = m;
+        parts[k].fsl = &fsl;
+        parts[k].prep = prep;
+        parts[k].values = values;
+        spec_sel_init(&parts[k].ss, &fsl);
     }
+    error = pl_kz_parallel_ranges(ctx, m->n, PAR_MIN, map_range, parts, sizeof(parts[0]), PAR_MAX,
+                                  NULL);
 done:
-    spec_sel_dispose(&ss);
+    for (size_t k = 0; k < PAR_MAX; k++)
+        spec_sel_dispose(&parts[k].ss);
     pl_kz_fsprep_free(prep);
     json_decref(values);
     pl_kz_fslist_dispose(&fsl);
@@ -478,14 +513,12 @@ done:
 
 int pl_kz_t_labels(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *cfg)
 {
-    (void)ctx;
-    return map_transform(m, cfg, "labels", "LabelTransformer");
+    return map_transform(ctx, m, cfg, "labels", "LabelTransformer");
 }
 
 int pl_kz_t_annotations(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *cfg)
 {
-    (void)ctx;
-    return map_transform(m, cfg, "annotations", "AnnotationsTransformer");
+    return map_transform(ctx, m, cfg, "annotations", "AnnotationsTransformer");
 }
 
 /* ---- Prefix/Suffix (api/internal/builtins/PrefixTransformer.go, SuffixTransformer.go) ----- */
@@ -537,7 +570,64 @@ static void org_kind(pl_buf *b, const pl_kz_res *r)
     }
 }
 
-static int affix_pass(pl_kz_resmap *m, const json_t *cfg, int suffix)
+/* one range of a prefix/suffix pass (pl_kz_parallel_ranges): its own scratch buffers */
+typedef struct affix_part {
+    pl_kz_resmap *m;
+    const pl_kz_fslist *fsl;
+    const pl_kz_fsprep *prep;
+    json_t *selector; /* owned copy, or NULL */
+    affix_cb p;
+    pl_buf kind;
+} affix_part;
+
+static int affix_range(void *arg, size_t from, size_t to)
+{
+    affix_part *ap = arg;
+    affix_cb *p = &ap->p;
+    const char *affix = p->affix;
+    int suffix = p->suffix, error;
+
+    for (size_t i = from; i < to; i++) {
+        pl_kz_res *r = ap->m->v[i];
+        gvref gv = resid_gv(pl_kz_res_api_version(r));
+        pl_kz_objgvk og;
+
+        org_kind(&ap->kind, r);
+        /* prefixFieldSpecsToSkip: CRDs, APIServices and Namespaces keep their names */
+        if (gvk_selected(gv, ap->kind.ptr, NULL, NULL, "CustomResourceDefinition") ||
+            gvk_selected(gv, ap->kind.ptr, "apiregistration.k8s.io", NULL, "APIService") ||
+            gvk_selected(gv, ap->kind.ptr, NULL, NULL, "Namespace"))
+            continue;
+        if (ap->selector) {
+            int match = pl_kz_selector_match(ap->selector, r);
+            if (match < 0)
+                return pl_error_prefix("error checking excludeLabelSelector");
+            if (match)
+                continue;
+        }
+        p->r = r;
+        pl_kz_objgvk_of(&og, r->obj);
+        for (size_t j = 0; j < ap->fsl->n; j++) {
+            const pl_kz_fieldspec *fs = &ap->fsl->v[j];
+            if (!gvk_selected(gv, ap->kind.ptr, fs->group, fs->version, fs->kind))
+                continue;
+            if (fs->path && !strcmp(fs->path, "metadata/name")) {
+                /* record the affix for name references, then the id before the rename */
+                if ((error = append_csv(r, suffix ? PL_KZ_ANN_SUFFIXES : PL_KZ_ANN_PREFIXES,
+                                        affix)) < 0)
+                    return error;
+                if (*affix && (error = pl_kz_res_store_previous_id(r)) < 0)
+                    return error;
+            }
+            if (pl_kz_fieldspec_matches_gvk(fs, &og) &&
+                (error = pl_kz_fsprep_walk(ap->prep, j, r->obj, fs->create, set_affix, p)) < 0)
+                return error;
+        }
+    }
+    return 0;
+}
+
+static int affix_pass(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *cfg, int suffix)
 {
     const char *plugin = suffix ? "SuffixTransformer" : "PrefixTransformer";
     const char *affix = nz(cfg_str(cfg, suffix ? "suffix" : "prefix"));
@@ -546,12 +636,11 @@ static int affix_pass(pl_kz_resmap *m, const json_t *cfg, int suffix)
     json_t *selector = NULL;
     pl_kz_fslist fsl;
     pl_kz_fsprep *prep = NULL;
-    affix_cb p;
-    pl_buf kind = PL_BUF_INIT;
+    affix_part parts[PAR_MAX];
     int error;
 
     memset(&fsl, 0, sizeof(fsl));
-    memset(&p, 0, sizeof(p));
+    memset(parts, 0, sizeof(parts));
     if (!specs || json_is_null(specs))
         return pl_error_set(PL_EINVALID, "%s: fieldSpecs is not expected to be nil", plugin);
     if ((error = pl_kz_fslist_add_json(&fsl, specs)) < 0) {
@@ -566,53 +655,29 @@ static int affix_pass(pl_kz_resmap *m, const json_t *cfg, int suffix)
             goto done;
         }
     }
-    p.affix = affix;
-    p.suffix = suffix;
-    for (size_t i = 0; i < m->n; i++) {
-        pl_kz_res *r = m->v[i];
-        gvref gv = resid_gv(pl_kz_res_api_version(r));
-        pl_kz_objgvk og;
-
-        org_kind(&kind, r);
-        /* prefixFieldSpecsToSkip: CRDs, APIServices and Namespaces keep their names */
-        if (gvk_selected(gv, kind.ptr, NULL, NULL, "CustomResourceDefinition") ||
-            gvk_selected(gv, kind.ptr, "apiregistration.k8s.io", NULL, "APIService") ||
-            gvk_selected(gv, kind.ptr, NULL, NULL, "Namespace"))
-            continue;
-        if (selector) {
-            int match = pl_kz_selector_match(selector, r);
-            if (match < 0) {
-                error = pl_error_prefix("error checking excludeLabelSelector");
-                goto done;
-            }
-            if (match)
-                continue;
+    for (size_t k = 0; k < PAR_MAX; k++) {
+        parts[k].m = m;
+        parts[k].fsl = &fsl;
+        parts[k].prep = prep;
+        /* each thread its own copy: matching takes references to parts of it */
+        if (selector && !(parts[k].selector = pl_kz_json_copy(selector))) {
+            error = pl_error_set(PL_ENOMEM, "out of memory");
+            goto done;
         }
-        p.r = r;
-        pl_kz_objgvk_of(&og, r->obj);
-        for (size_t j = 0; j < fsl.n; j++) {
-            const pl_kz_fieldspec *fs = &fsl.v[j];
-            if (!gvk_selected(gv, kind.ptr, fs->group, fs->version, fs->kind))
-                continue;
-            if (fs->path && !strcmp(fs->path, "metadata/name")) {
-                /* record the affix for name references, then the id before the rename */
-                if ((error = append_csv(r, suffix ? PL_KZ_ANN_SUFFIXES : PL_KZ_ANN_PREFIXES,
-                                        affix)) < 0)
-                    goto done;
-                if (*affix && (error = pl_kz_res_store_previous_id(r)) < 0)
-                    goto done;
-            }
-            if (pl_kz_fieldspec_matches_gvk(fs, &og) &&
-                (error = pl_kz_fsprep_walk(prep, j, r->obj, fs->create, set_affix, &p)) < 0)
-                goto done;
-        }
+        parts[k].p.affix = affix;
+        parts[k].p.suffix = suffix;
     }
+    error = pl_kz_parallel_ranges(ctx, m->n, PAR_MIN, affix_range, parts, sizeof(parts[0]),
+                                  PAR_MAX, NULL);
 done:
+    for (size_t k = 0; k < PAR_MAX; k++) {
+        json_decref(parts[k].selector);
+        pl_buf_dispose(&parts[k].p.tmp);
+        pl_buf_dispose(&parts[k].p.out);
+        pl_buf_dispose(&parts[k].kind);
+    }
     pl_kz_fsprep_free(prep);
     json_decref(selector);
-    pl_buf_dispose(&p.tmp);
-    pl_buf_dispose(&p.out);
-    pl_buf_dispose(&kind);
     pl_kz_fslist_dispose(&fsl);
     return error;
 }
@@ -622,16 +687,15 @@ int pl_kz_t_prefix_suffix(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *c
     const char *kind = nz(cfg_str(cfg, "kind"));
     int error;
 
-    (void)ctx;
     if (!strcmp(kind, "SuffixTransformer"))
-        return affix_pass(m, cfg, 1);
+        return affix_pass(ctx, m, cfg, 1);
     if (!strcmp(kind, "PrefixSuffixTransformer")) {
         /* the deprecated pair: a PrefixTransformer then a SuffixTransformer, same config */
-        if ((error = affix_pass(m, cfg, 0)) < 0)
+        if ((error = affix_pass(ctx, m, cfg, 0)) < 0)
             return error;
-        return affix_pass(m, cfg, 1);
+        return affix_pass(ctx, m, cfg, 1);
     }
-    return affix_pass(m, cfg, 0);
+    return affix_pass(ctx, m, cfg, 0);
 }
 
 /* ---- NamespaceTransformer (api/filters/namespace) ----------------------------------------- */
@@ -859,6 +923,33 @@ static int subjects_mode(int *out, const json_t *cfg)
     return 0;
 }
 
+/* one range of a namespace pass (pl_kz_parallel_ranges): its own spec selection */
+typedef struct ns_part {
+    pl_kz_resmap *m;
+    const char *ns;
+    const pl_kz_fslist *fsl;
+    const pl_kz_fsprep *prep, *meta_prep;
+    int unset_only, mode;
+    spec_sel ss;
+} ns_part;
+
+static int namespace_range(void *arg, size_t from, size_t to)
+{
+    ns_part *np = arg;
+    int error;
+
+    for (size_t i = from; i < to; i++) {
+        pl_kz_res *r = np->m->v[i];
+        if (!json_is_object(r->obj) || json_object_size(r->obj) == 0)
+            continue;
+        if ((error = pl_kz_res_store_previous_id(r)) < 0 ||
+            (error = namespace_filter(r, np->ns, np->fsl, np->prep, np->unset_only, np->mode,
+                                      &np->ss, np->meta_prep)) < 0)
+            return error;
+    }
+    return 0;
+}
+
 int pl_kz_t_namespace(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *cfg)
 {
     const char *ns = cfg_str(cfg_get(cfg, "metadata"), "namespace");
@@ -866,13 +957,12 @@ int pl_kz_t_namespace(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *cfg)
     pl_kz_fieldspec meta = {NULL, NULL, NULL, (char *)"metadata/namespace", 1};
     pl_kz_fslist fsl, meta_l;
     pl_kz_fsprep *prep = NULL, *meta_prep = NULL;
-    spec_sel ss;
+    ns_part parts[PAR_MAX];
     int mode = SUBJECTS_DEFAULT_ONLY, error;
 
-    (void)ctx;
     memset(&fsl, 0, sizeof(fsl));
     memset(&meta_l, 0, sizeof(meta_l));
-    spec_sel_init(&ss, &fsl);
+    memset(parts, 0, sizeof(parts));
     if ((error = subjects_mode(&mode, cfg)) < 0)
         return error;
     if (!ns || !*ns)
@@ -885,18 +975,23 @@ int pl_kz_t_namespace(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *cfg)
         (error = pl_kz_fslist_add(&meta_l, &meta)) < 0 ||
         (error = pl_kz_fsprep_new(&meta_prep, &meta_l)) < 0)
         goto done;
-    for (size_t i = 0; i < m->n; i++) {
-        pl_kz_res *r = m->v[i];
-        if (!json_is_object(r->obj) || json_object_size(r->obj) == 0)
-            continue;
-        if ((error = pl_kz_res_store_previous_id(r)) < 0 ||
-            (error = namespace_filter(r, ns, &fsl, prep, json_is_true(unset), mode, &ss,
-                                      meta_prep)) < 0)
-            goto done;
+    for (size_t k = 0; k < PAR_MAX; k++) {
+        parts[k].m = m;
+        parts[k].ns = ns;
+        parts[k].fsl = &fsl;
+        parts[k].prep = prep;
+        parts[k].meta_prep = meta_prep;
+        parts[k].unset_only = json_is_true(unset);
+        parts[k].mode = mode;
+        spec_sel_init(&parts[k].ss, &fsl);
     }
+    if ((error = pl_kz_parallel_ranges(ctx, m->n, PAR_MIN, namespace_range, parts,
+                                       sizeof(parts[0]), PAR_MAX, NULL)) < 0)
+        goto done;
     error = check_id_conflicts(m);
 done:
-    spec_sel_dispose(&ss);
+    for (size_t k = 0; k < PAR_MAX; k++)
+        spec_sel_dispose(&parts[k].ss);
     pl_kz_fsprep_free(meta_prep);
     pl_kz_fslist_dispose(&meta_l);
     pl_kz_fsprep_free(prep);
@@ -1059,26 +1154,63 @@ static int legacy_images(json_t *node, image_cb *p)
     return 0;
 }
 
+/*
+ * One range of an images pass (pl_kz_parallel_ranges): its own callback state (match data,
+ * scratch buffer) and spec selection. The legacy filter runs over every resource before the
+ * field specs do, as in kustomize, so the two are separate passes.
+ */
+typedef struct image_part {
+    pl_kz_resmap *m;
+    const pl_kz_fsprep *prep;
+    int legacy; /* 1: the legacy pass, 0: the field-spec pass */
+    image_cb p;
+    spec_sel ss;
+} image_part;
+
+static int image_range(void *arg, size_t from, size_t to)
+{
+    image_part *ip = arg;
+    int error;
+
+    for (size_t i = from; i < to; i++) {
+        pl_kz_res *r = ip->m->v[i];
+        pl_kz_objgvk og;
+        const size_t *sel = NULL;
+        size_t nsel = 0;
+
+        ip->p.r = r;
+        if (ip->legacy) {
+            if (strcmp(pl_kz_res_kind(r), "CustomResourceDefinition") &&
+                (error = legacy_images(r->obj, &ip->p)) < 0)
+                return error;
+            continue;
+        }
+        pl_kz_objgvk_of(&og, r->obj);
+        if ((error = spec_sel_get(&ip->ss, &og, &sel, &nsel)) < 0)
+            return error;
+        for (size_t c = 0; c < nsel; c++) {
+            /* the image filter has no create kind: `create` in its field specs is ignored */
+            if ((error = pl_kz_fsprep_walk(ip->prep, sel[c], r->obj, 0, update_image, &ip->p)) < 0)
+                return error;
+        }
+    }
+    return 0;
+}
+
 int pl_kz_t_images(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *cfg)
 {
     json_t *it = cfg_get(cfg, "imageTag");
     pl_kz_fslist fsl;
     pl_kz_fsprep *prep = NULL;
-    image_cb p;
-    spec_sel ss;
+    pcre2_code *re = NULL;
+    image_part parts[PAR_MAX];
     pl_buf pat = PL_BUF_INIT;
+    const char *name = nz(cfg_str(it, "name"));
     int error = 0, errcode;
     PCRE2_SIZE erroff;
 
-    (void)ctx;
     memset(&fsl, 0, sizeof(fsl));
-    spec_sel_init(&ss, &fsl);
-    memset(&p, 0, sizeof(p));
-    p.name = nz(cfg_str(it, "name"));
-    p.new_name = nz(cfg_str(it, "newName"));
-    p.new_tag = nz(cfg_str(it, "newTag"));
-    p.digest = nz(cfg_str(it, "digest"));
-    p.tag_suffix = nz(cfg_str(it, "tagSuffix"));
+    memset(parts, 0, sizeof(parts));
     if ((error = pl_kz_fslist_add_json(&fsl, cfg_get(cfg, "fieldSpecs"))) < 0) {
         pl_kz_fslist_dispose(&fsl);
         return pl_error_prefix("ImageTagTransformer");
@@ -1086,48 +1218,47 @@ int pl_kz_t_images(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *cfg)
     if ((error = pl_kz_fsprep_new(&prep, &fsl)) < 0)
         goto done;
     /* image.IsImageMatched: the name is used as a regular expression, unescaped */
-    pl_buf_printf(&pat, "^%s(:[a-zA-Z0-9_.{}-]*)?(@sha256:[a-zA-Z0-9_.{}-]*)?$", p.name);
+    pl_buf_printf(&pat, "^%s(:[a-zA-Z0-9_.{}-]*)?(@sha256:[a-zA-Z0-9_.{}-]*)?$", name);
     if (!pat.ptr) {
         error = pl_error_set(PL_ENOMEM, "out of memory");
         goto done;
     }
-    /* a name that is not a valid pattern matches nothing */
-    p.re = pcre2_compile((PCRE2_SPTR)pat.ptr, pat.len, PCRE2_DOLLAR_ENDONLY, &errcode, &erroff,
-                         NULL);
-    if (p.re && !(p.md = pcre2_match_data_create_from_pattern(p.re, NULL))) {
-        error = pl_error_set(PL_ENOMEM, "out of memory");
-        goto done;
-    }
-    for (size_t i = 0; i < m->n; i++) {
-        pl_kz_res *r = m->v[i];
-        p.r = r;
-        if (strcmp(pl_kz_res_kind(r), "CustomResourceDefinition") &&
-            (error = legacy_images(r->obj, &p)) < 0)
+    /* a name that is not a valid pattern matches nothing; compiled once, matched with
+     * per-range match data */
+    re = pcre2_compile((PCRE2_SPTR)pat.ptr, pat.len, PCRE2_DOLLAR_ENDONLY, &errcode, &erroff,
+                       NULL);
+    for (size_t k = 0; k < PAR_MAX; k++) {
+        image_cb *p = &parts[k].p;
+        parts[k].m = m;
+        parts[k].prep = prep;
+        spec_sel_init(&parts[k].ss, &fsl);
+        p->name = name;
+        p->new_name = nz(cfg_str(it, "newName"));
+        p->new_tag = nz(cfg_str(it, "newTag"));
+        p->digest = nz(cfg_str(it, "digest"));
+        p->tag_suffix = nz(cfg_str(it, "tagSuffix"));
+        p->re = re;
+        if (re && !(p->md = pcre2_match_data_create_from_pattern(re, NULL))) {
+            error = pl_error_set(PL_ENOMEM, "out of memory");
             goto done;
-    }
-    for (size_t i = 0; i < m->n; i++) {
-        pl_kz_res *r = m->v[i];
-        pl_kz_objgvk og;
-        const size_t *sel = NULL;
-        size_t nsel = 0;
-
-        p.r = r;
-        pl_kz_objgvk_of(&og, r->obj);
-        if ((error = spec_sel_get(&ss, &og, &sel, &nsel)) < 0)
-            goto done;
-        for (size_t c = 0; c < nsel; c++) {
-            /* the image filter has no create kind: `create` in its field specs is ignored */
-            if ((error = pl_kz_fsprep_walk(prep, sel[c], r->obj, 0, update_image, &p)) < 0)
-                goto done;
         }
     }
+    for (int legacy = 1; legacy >= 0; legacy--) {
+        for (size_t k = 0; k < PAR_MAX; k++)
+            parts[k].legacy = legacy;
+        if ((error = pl_kz_parallel_ranges(ctx, m->n, PAR_MIN, image_range, parts,
+                                           sizeof(parts[0]), PAR_MAX, NULL)) < 0)
+            goto done;
+    }
 done:
-    spec_sel_dispose(&ss);
+    for (size_t k = 0; k < PAR_MAX; k++) {
+        spec_sel_dispose(&parts[k].ss);
+        pcre2_match_data_free(parts[k].p.md);
+        pl_buf_dispose(&parts[k].p.value);
+    }
     pl_kz_fsprep_free(prep);
-    pcre2_match_data_free(p.md);
-    pcre2_code_free(p.re);
+    pcre2_code_free(re);
     pl_buf_dispose(&pat);
-    pl_buf_dispose(&p.value);
     pl_kz_fslist_dispose(&fsl);
     return error;
 }

@@ -22,6 +22,7 @@
  * walking itself (kz_fieldspec.c). Called once by kz_build.c at the end of the top-level
  * build, after hash suffixes.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,11 +59,27 @@ typedef struct rinfo {
     size_t nfilters;
 } rinfo;
 
-/* (key, resource index) pairs sorted by key then index: a multimap preserving resmap order. */
+/* A (key, resource index) pair; keys are borrowed from rinfo. */
 typedef struct kentry {
-    const char *key; /* borrowed from rinfo */
+    const char *key;
     size_t idx;
 } kentry;
+
+/*
+ * A multimap key -> resource indexes preserving resmap order: the indexes grouped by key
+ * (each group in increasing order) and a hash table from key to group. Built in one pass
+ * over entries given in resmap order, where sorting them cost as much as the fixing itself
+ * on large builds.
+ */
+typedef struct kindex {
+    size_t n;          /* indexes held (0: empty) */
+    size_t *idx;       /* owned: group g is idx[start[g] .. start[g + 1]) */
+    size_t *start;     /* owned, ngroups + 1 */
+    const char **gkey; /* owned array, borrowed keys */
+    size_t ngroups;
+    size_t *slot;      /* owned: open addressing, group + 1 (0: free) */
+    size_t mask;
+} kindex;
 
 /* Bump allocator for the per-call strings: one free at the end instead of one per string. */
 typedef struct ablock {
@@ -80,10 +97,8 @@ typedef struct fixer {
     const pl_kz_tconfig *tc;
     arena mem;
     rinfo *info;
-    kentry *by_name;  /* previous names */
-    size_t nby_name;
-    kentry *by_orgns; /* original effective namespaces (cluster-scoped left out) */
-    size_t nby_orgns;
+    kindex by_name;  /* previous names */
+    kindex by_orgns; /* original effective namespaces (cluster-scoped left out) */
     size_t *cand;     /* scratch: candidate indexes, capacity m->n */
 
     /* the referrer being processed */
@@ -98,7 +113,21 @@ typedef struct fixer {
     int is_roleref;
     /* referrer paths split once per nameReference entry (lazily), not once per resource */
     pl_kz_fsprep **prep; /* owned, tc->nnameref slots */
+    /* when referrers are fixed on several threads: the referrals they record, applied in
+     * referrer order afterwards (a referral's refBy list is another resource's state) */
+    struct reflog *log;
 } fixer;
+
+/* A recorded referral: referrer i refers to resource j, whose ref_by gets `id`. */
+typedef struct refent {
+    size_t i, j;
+    json_t *id; /* owned reference */
+} refent;
+
+typedef struct reflog {
+    refent *v;
+    size_t n, cap;
+} reflog;
 
 /* ---- small helpers -------------------------------------------------------------------------- */
 
@@ -258,27 +287,116 @@ static const char *scalar_text(const json_t *v, char *buf, size_t bufsz)
     return NULL;
 }
 
-static int kentry_cmp(const void *a, const void *b)
+static uint64_t key_hash(const char *k)
 {
-    const kentry *x = a, *y = b;
-    int c = strcmp(x->key, y->key);
-    if (c)
-        return c;
-    return x->idx < y->idx ? -1 : x->idx > y->idx;
+    uint64_t h = 1469598103934665603ULL;
+    for (const unsigned char *p = (const unsigned char *)k; *p; p++) {
+        h ^= *p;
+        h *= 1099511628211ULL;
+    }
+    return h;
 }
 
-/* First entry with key >= `key`. */
-static size_t kentry_lower(const kentry *v, size_t n, const char *key)
+static void kindex_dispose(kindex *x)
 {
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (strcmp(v[mid].key, key) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
+    pl_free(x->idx);
+    pl_free(x->start);
+    pl_free(x->gkey);
+    pl_free(x->slot);
+    memset(x, 0, sizeof(*x));
+}
+
+/* The group of key, or (size_t)-1. */
+static size_t kindex_group(const kindex *x, const char *key, uint64_t h)
+{
+    if (!x->slot)
+        return (size_t)-1;
+    for (size_t i = (size_t)h & x->mask; x->slot[i]; i = (i + 1) & x->mask)
+        if (!strcmp(x->gkey[x->slot[i] - 1], key))
+            return x->slot[i] - 1;
+    return (size_t)-1;
+}
+
+/*
+ * Index n entries given in increasing idx order. dedupe: an index is listed once per key
+ * (a resource may carry the same previous name twice).
+ */
+static int kindex_build(kindex *x, const kentry *e, size_t n, int dedupe)
+{
+    size_t size = 16, *grp = NULL, *fill = NULL;
+    int error = 0;
+
+    memset(x, 0, sizeof(*x));
+    if (n == 0)
+        return 0;
+    while (size < 2 * n)
+        size *= 2;
+    x->mask = size - 1;
+    if (!(x->slot = pl_calloc(size, sizeof(*x->slot))) ||
+        !(x->gkey = pl_calloc(n, sizeof(*x->gkey))) || !(grp = pl_calloc(n, sizeof(*grp))) ||
+        !(x->start = pl_calloc(n + 1, sizeof(*x->start))) ||
+        !(x->idx = pl_calloc(n, sizeof(*x->idx)))) {
+        error = oom();
+        goto done;
     }
-    return lo;
+    /* groups in order of first appearance, and their sizes (in start[g + 1]) */
+    for (size_t i = 0; i < n; i++) {
+        uint64_t h = key_hash(e[i].key);
+        size_t g = kindex_group(x, e[i].key, h);
+        if (g == (size_t)-1) {
+            size_t k = (size_t)h & x->mask;
+            while (x->slot[k])
+                k = (k + 1) & x->mask;
+            g = x->ngroups++;
+            x->slot[k] = g + 1;
+            x->gkey[g] = e[i].key;
+        }
+        grp[i] = g;
+        x->start[g + 1]++;
+    }
+    for (size_t g = 0; g < x->ngroups; g++)
+        x->start[g + 1] += x->start[g];
+    if (!(fill = pl_calloc(x->ngroups, sizeof(*fill)))) {
+        error = oom();
+        goto done;
+    }
+    /* place each index in its group, still in resmap order; then close the gaps left by
+     * duplicates */
+    for (size_t i = 0; i < n; i++) {
+        size_t g = grp[i], at = x->start[g] + fill[g];
+        if (dedupe && fill[g] && x->idx[at - 1] == e[i].idx)
+            continue;
+        x->idx[at] = e[i].idx;
+        fill[g]++;
+    }
+    {
+        size_t o = 0;
+        for (size_t g = 0; g < x->ngroups; g++) {
+            size_t from = x->start[g];
+            x->start[g] = o;
+            memmove(&x->idx[o], &x->idx[from], fill[g] * sizeof(*x->idx));
+            o += fill[g];
+        }
+        x->start[x->ngroups] = o;
+        x->n = o;
+    }
+done:
+    pl_free(grp);
+    pl_free(fill);
+    if (error < 0)
+        kindex_dispose(x);
+    return error;
+}
+
+/* The indexes filed under key: x->idx[*from .. *to). */
+static void kindex_find(const kindex *x, const char *key, size_t *from, size_t *to)
+{
+    size_t g = kindex_group(x, key, key_hash(key));
+    *from = *to = 0;
+    if (g != (size_t)-1) {
+        *from = x->start[g];
+        *to = x->start[g + 1];
+    }
 }
 
 /* ---- per-resource facts and indexes ---------------------------------------------------------- */
@@ -337,43 +455,37 @@ static int rinfo_init(rinfo *ri, arena *a, pl_kz_res *r)
 static int build_indexes(fixer *f)
 {
     size_t n = f->m->n, nnames = 0, k = 0;
+    kentry *e = NULL;
+    int error = 0;
 
     for (size_t i = 0; i < n; i++)
         nnames += f->info[i].prev_names.n;
-    if (nnames) {
-        if (!(f->by_name = pl_calloc(nnames, sizeof(*f->by_name))))
-            return oom();
-        for (size_t i = 0; i < n; i++)
-            for (size_t j = 0; j < f->info[i].prev_names.n; j++) {
-                f->by_name[k].key = f->info[i].prev_names.v[j];
-                f->by_name[k].idx = i;
-                k++;
-            }
-        qsort(f->by_name, k, sizeof(*f->by_name), kentry_cmp);
-        /* a resource listed once per distinct previous name (names repeat after ns moves) */
-        f->nby_name = 0;
-        for (size_t i = 0; i < k; i++) {
-            if (f->nby_name && f->by_name[f->nby_name - 1].idx == f->by_name[i].idx &&
-                !strcmp(f->by_name[f->nby_name - 1].key, f->by_name[i].key))
-                continue;
-            f->by_name[f->nby_name++] = f->by_name[i];
+    if (!(e = pl_calloc(nnames > n ? nnames : n ? n : 1, sizeof(*e))))
+        return oom();
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < f->info[i].prev_names.n; j++) {
+            e[k].key = f->info[i].prev_names.v[j];
+            e[k].idx = i;
+            k++;
         }
+    /* a resource listed once per distinct previous name (names repeat after ns moves) */
+    if ((error = kindex_build(&f->by_name, e, k, 1)) < 0)
+        goto done;
+    k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (f->info[i].cluster)
+            continue; /* GroupedByOriginalNamespace drops TotallyNotANamespace */
+        e[k].key = f->info[i].org_ns;
+        e[k].idx = i;
+        k++;
     }
-    if (n) {
-        if (!(f->by_orgns = pl_calloc(n, sizeof(*f->by_orgns))))
-            return oom();
-        for (size_t i = 0; i < n; i++) {
-            if (f->info[i].cluster)
-                continue; /* GroupedByOriginalNamespace drops TotallyNotANamespace */
-            f->by_orgns[f->nby_orgns].key = f->info[i].org_ns;
-            f->by_orgns[f->nby_orgns].idx = i;
-            f->nby_orgns++;
-        }
-        qsort(f->by_orgns, f->nby_orgns, sizeof(*f->by_orgns), kentry_cmp);
-        if (!(f->cand = pl_calloc(n, sizeof(*f->cand))))
-            return oom();
-    }
-    return 0;
+    if ((error = kindex_build(&f->by_orgns, e, k, 0)) < 0)
+        goto done;
+    if (n && !(f->cand = pl_calloc(n, sizeof(*f->cand))))
+        error = oom();
+done:
+    pl_free(e);
+    return error;
 }
 
 static int gvk_cmp(const rinfo *x, const rinfo *y)
@@ -554,9 +666,11 @@ static int roleref_gvk(const fixer *f, const char **group, const char **kind, ch
  */
 static int subset_has_orgns(const fixer *f, const char *ns)
 {
-    for (size_t e = kentry_lower(f->by_orgns, f->nby_orgns, ns);
-         e < f->nby_orgns && !strcmp(f->by_orgns[e].key, ns); e++)
-        if (in_subset(f, f->by_orgns[e].idx))
+    size_t from, to;
+
+    kindex_find(&f->by_orgns, ns, &from, &to);
+    for (size_t e = from; e < to; e++)
+        if (in_subset(f, f->by_orgns.idx[e]))
             return 1;
     return 0;
 }
@@ -574,14 +688,14 @@ static int select_referral(long *out, fixer *f, const char *old_name, int ns_mod
     const char *rr_group = NULL, *rr_kind = NULL;
     char gbuf[64], kbuf[64];
     int roleref = 0;
-    size_t k = 0, e;
+    size_t k = 0, e, e_end;
 
     *out = -1;
     if (f->is_roleref)
         roleref = roleref_gvk(f, &rr_group, &rr_kind, gbuf, kbuf, sizeof(gbuf));
-    for (e = kentry_lower(f->by_name, f->nby_name, old_name);
-         e < f->nby_name && !strcmp(f->by_name[e].key, old_name); e++) {
-        size_t j = f->by_name[e].idx;
+    kindex_find(&f->by_name, old_name, &e, &e_end);
+    for (; e < e_end; e++) {
+        size_t j = f->by_name.idx[e];
         const rinfo *c = &f->info[j];
         if (!in_subset(f, j))
             continue;
@@ -656,6 +770,19 @@ static int record_referral(fixer *f, size_t j)
             return oom();
         }
         f->ref_id = id;
+    }
+    if (f->log) {
+        reflog *l = f->log;
+        if (l->n == l->cap) {
+            size_t cap = l->cap ? l->cap * 2 : 64;
+            refent *v = pl_realloc(l->v, cap * sizeof(*v));
+            if (!v)
+                return oom();
+            l->v = v;
+            l->cap = cap;
+        }
+        l->v[l->n++] = (refent){f->ref, j, json_incref(f->ref_id)};
+        return 0;
     }
     if (!referral->ref_by && !(referral->ref_by = json_array()))
         return oom();
@@ -753,8 +880,21 @@ static int set_value(json_t **slot, const char *path_str, void *payload)
 
     if (!v || json_is_null(v))
         return 0;
-    if (is_scalar(v))
-        return set_scalar(f, slot);
+    if (is_scalar(v)) {
+        /*
+         * *slot is borrowed: the walker stores a replacement and releases the old value
+         * itself, while set_scalar releases what it replaces. Hand it a reference of its own,
+         * as the list case below does.
+         */
+        json_t *cur = json_incref(v);
+        int error = set_scalar(f, &cur);
+        if (error < 0 || cur == v) {
+            json_decref(cur);
+            return error;
+        }
+        *slot = cur;
+        return 0;
+    }
     if (json_is_object(v))
         return set_mapping(f, v);
     if (json_is_array(v)) {
@@ -796,7 +936,7 @@ static int fix_referrer(fixer *f, size_t i)
     /* the referrable subset is fixed once per referrer, before any of its fields change */
     if ((error = collect_rolebinding_namespaces(f)) < 0)
         goto done;
-    if (f->nby_name == 0)
+    if (f->by_name.n == 0)
         goto done; /* nothing was ever renamed: no value can match */
     /* filters in nameReference order, then field spec order (determineFilters) */
     for (size_t k = 0; k < ri->nfilters; k++) {
@@ -823,10 +963,171 @@ done:
     return error;
 }
 
+/*
+ * Referrers may be fixed on several threads when each only changes its own fields and reads
+ * of other resources (candidates' kind, name, namespace) cannot meet a change: no referrer
+ * field spec creates fields (which could add keys to a map another thread reads) or points
+ * at metadata itself, metadata/name, metadata/namespace, kind or apiVersion (what is read of
+ * candidates) or below them. Values are replaced in place and maps found at a spec path
+ * belong to the referrer (the default Ingress annotation spec qualifies). Custom
+ * configurations may ask for more; those builds stay sequential.
+ */
+static int parallel_safe(const pl_kz_tconfig *tc)
+{
+    static const char *const read_elsewhere[] = {"metadata/name", "metadata/namespace", "kind",
+                                                 "apiVersion", "metadata"};
+    for (size_t t = 0; t < tc->nnameref; t++) {
+        const pl_kz_fslist *l = &tc->nameref[t].referrers;
+        for (size_t s = 0; s < l->n; s++) {
+            const char *p = l->v[s].path ? l->v[s].path : "";
+            if (l->v[s].create)
+                return 0;
+            for (size_t k = 0; k < sizeof(read_elsewhere) / sizeof(*read_elsewhere); k++) {
+                size_t n = strlen(read_elsewhere[k]);
+                /* the field itself or anything below it (a segment boundary follows) */
+                if (!strncmp(p, read_elsewhere[k], n) && (p[n] == '\0' || p[n] == '/' ||
+                                                          p[n] == '[') &&
+                    (k != 4 || p[n] == '\0'))
+                    return 0;
+            }
+        }
+    }
+    return 1;
+}
+
+typedef struct fix_part {
+    fixer f; /* this thread's copy: own referrer state, scratch and log */
+    reflog log;
+} fix_part;
+
+static int fix_range(void *arg, size_t from, size_t to)
+{
+    fix_part *p = arg;
+    int error;
+
+    /* candidate scratch, made by the thread that uses it (most parts never run) */
+    if (!p->f.cand && !(p->f.cand = pl_calloc(p->f.m->n, sizeof(*p->f.cand))))
+        return oom();
+    for (size_t i = from; i < to; i++)
+        if ((error = fix_referrer(&p->f, i)) < 0)
+            return error;
+    return 0;
+}
+
+#define NAMEREF_PAR_MIN 256
+#define NAMEREF_PAR_MAX 8
+
+/* Fix every referrer on the build's spare threads, then record the referrals in order. */
+static int fix_parallel(const pl_kz_ctx *ctx, fixer *f)
+{
+    fix_part parts[NAMEREF_PAR_MAX];
+    size_t *pos = NULL;
+    int error = 0;
+
+    memset(parts, 0, sizeof(parts));
+    /* the split paths are shared: make every one the referrers need now */
+    for (size_t i = 0; i < f->m->n && error == 0; i++) {
+        const rinfo *ri = &f->info[i];
+        for (size_t k = 0; k < ri->nfilters && error == 0; k++) {
+            size_t t = ri->filters[k].t;
+            if (!f->prep[t])
+                error = pl_kz_fsprep_new(&f->prep[t], &f->tc->nameref[t].referrers);
+        }
+    }
+    for (size_t k = 0; k < NAMEREF_PAR_MAX && error == 0; k++) {
+        parts[k].f = *f;
+        parts[k].f.ref_id = NULL;
+        parts[k].f.rb_ns = NULL;
+        parts[k].f.nrb_ns = 0;
+        parts[k].f.log = &parts[k].log;
+        parts[k].f.cand = NULL;
+    }
+    if (error == 0)
+        error = pl_kz_parallel_ranges(ctx, f->m->n, NAMEREF_PAR_MIN, fix_range, parts,
+                                      sizeof(parts[0]), NAMEREF_PAR_MAX, NULL);
+    /* each log is in referrer order: merging them gives the order of a sequential pass */
+    if (error == 0 && !(pos = pl_calloc(NAMEREF_PAR_MAX, sizeof(*pos))))
+        error = oom();
+    while (error == 0) {
+        refent *e = NULL;
+        size_t best = 0;
+        pl_kz_res *referral;
+        for (size_t k = 0; k < NAMEREF_PAR_MAX; k++) {
+            if (pos[k] < parts[k].log.n && (!e || parts[k].log.v[pos[k]].i < e->i)) {
+                e = &parts[k].log.v[pos[k]];
+                best = k;
+            }
+        }
+        if (!e)
+            break;
+        pos[best]++;
+        referral = f->info[e->j].r;
+        if ((!referral->ref_by && !(referral->ref_by = json_array())) ||
+            json_array_append(referral->ref_by, e->id) < 0)
+            error = oom();
+    }
+    for (size_t k = 0; k < NAMEREF_PAR_MAX; k++) {
+        for (size_t x = 0; x < parts[k].log.n; x++)
+            json_decref(parts[k].log.v[x].id);
+        pl_free(parts[k].log.v);
+        pl_free(parts[k].f.cand);
+    }
+    pl_free(pos);
+    return error;
+}
+
+/* Per-resource facts of resources [from, to), with strings in the part's own arena. */
+typedef struct info_part {
+    fixer *f;
+    arena mem;  /* a thread's own blocks */
+    arena *use; /* &mem, or the fixer's arena when there is one part */
+} info_part;
+
+static int info_range(void *arg, size_t from, size_t to)
+{
+    info_part *p = arg;
+    int error;
+
+    for (size_t i = from; i < to; i++)
+        if ((error = rinfo_init(&p->f->info[i], p->use, p->f->m->v[i])) < 0)
+            return error;
+    return 0;
+}
+
+static int info_parallel(const pl_kz_ctx *ctx, fixer *f)
+{
+    info_part parts[NAMEREF_PAR_MAX];
+    int error;
+
+    memset(parts, 0, sizeof(parts));
+    for (size_t k = 0; k < NAMEREF_PAR_MAX; k++) {
+        parts[k].f = f;
+        parts[k].use = &parts[k].mem;
+    }
+    error = pl_kz_parallel_ranges(ctx, f->m->n, NAMEREF_PAR_MIN, info_range, parts,
+                                  sizeof(parts[0]), NAMEREF_PAR_MAX, NULL);
+    /* the strings live as long as the fixer: hand every part's blocks to its arena */
+    for (size_t k = 0; k < NAMEREF_PAR_MAX; k++) {
+        ablock *b = parts[k].mem.head;
+        while (b) {
+            ablock *next = b->next;
+            b->next = f->mem.head;
+            f->mem.head = b;
+            b = next;
+        }
+    }
+    return error;
+}
+
 int pl_kz_nameref_fix(pl_kz_resmap *m, const pl_kz_tconfig *tc)
 {
+    return pl_kz_nameref_fix_ctx(NULL, m, tc);
+}
+
+int pl_kz_nameref_fix_ctx(const pl_kz_ctx *ctx, pl_kz_resmap *m, const pl_kz_tconfig *tc)
+{
     fixer f;
-    int error = 0;
+    int error = 0, par;
 
     if (!m || !tc || m->n == 0 || tc->nnameref == 0)
         return 0;
@@ -838,11 +1139,19 @@ int pl_kz_nameref_fix(pl_kz_resmap *m, const pl_kz_tconfig *tc)
         error = oom();
         goto done;
     }
-    for (size_t i = 0; i < m->n; i++)
-        if ((error = rinfo_init(&f.info[i], &f.mem, m->v[i])) < 0)
-            goto done;
-    if ((error = assign_filters(&f)) < 0 || (error = build_indexes(&f)) < 0)
+    par = ctx && ctx->workers && m->n >= 2 * NAMEREF_PAR_MIN && parallel_safe(tc);
+    if (par) {
+        error = info_parallel(ctx, &f);
+    } else {
+        info_part one = {&f, {NULL}, &f.mem};
+        error = info_range(&one, 0, m->n);
+    }
+    if (error < 0 || (error = assign_filters(&f)) < 0 || (error = build_indexes(&f)) < 0)
         goto done;
+    if (par) {
+        error = fix_parallel(ctx, &f);
+        goto done;
+    }
     for (size_t i = 0; i < m->n; i++)
         if ((error = fix_referrer(&f, i)) < 0)
             goto done;
@@ -851,8 +1160,8 @@ done:
         pl_kz_fsprep_free(f.prep[t]);
     pl_free(f.prep);
     pl_free(f.info);
-    pl_free(f.by_name);
-    pl_free(f.by_orgns);
+    kindex_dispose(&f.by_name);
+    kindex_dispose(&f.by_orgns);
     pl_free(f.cand);
     json_decref(f.ref_id);
     clear_rb_ns(&f);

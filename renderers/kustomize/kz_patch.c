@@ -1260,13 +1260,88 @@ static int find_by_any_id(size_t *out, const pl_kz_resmap *m, const json_t *patc
 }
 
 /*
+ * Patch targets are patched independently, so a patch on many targets is split across the
+ * build's spare threads (pl_kz_parallel_ranges); ranges of PATCH_PAR_MIN targets at least.
+ */
+#define PATCH_PAR_MIN 64
+#define PATCH_PAR_MAX 8
+
+typedef struct patch_part {
+    const pl_kz_ctx *ctx;
+    pl_kz_resmap *m;
+    const size_t *idx;   /* the targets */
+    json_t *patch;       /* this thread's copy of the patch (or of the JSON ops) */
+    unsigned char *gone; /* per resource: deleted by the patch (each target its own entry) */
+    int allow_name, allow_kind;
+    int any_gone;
+} patch_part;
+
+static int sm_range(void *arg, size_t from, size_t to)
+{
+    patch_part *pp = arg;
+    int error;
+
+    for (size_t i = from; i < to; i++) {
+        int deleted;
+        if ((error = apply_sm(pp->ctx, pp->m->v[pp->idx[i]], pp->patch, pp->allow_name,
+                              pp->allow_kind, &deleted)) < 0)
+            return error;
+        pp->gone[pp->idx[i]] = (unsigned char)deleted;
+        pp->any_gone |= deleted;
+    }
+    return 0;
+}
+
+static int json_range(void *arg, size_t from, size_t to)
+{
+    patch_part *pp = arg;
+    int error;
+
+    for (size_t i = from; i < to; i++)
+        if ((error = apply_json(pp->m->v[pp->idx[i]], pp->patch, 1)) < 0)
+            return error;
+    return 0;
+}
+
+/*
+ * Apply `patch` to the n targets idx[] with fn (sm_range or json_range), spread over the
+ * build's spare threads. Each thread works with its own copy of the patch: applying one
+ * takes references to its nodes, and jansson's reference counts may be changed
+ * concurrently but not read while another thread changes them.
+ */
+static int run_parts(const pl_kz_ctx *ctx, size_t n, pl_kz_range_fn fn, const json_t *patch,
+                     pl_kz_resmap *m, const size_t *idx, unsigned char *gone, int allow_name,
+                     int allow_kind, int *any_gone)
+{
+    patch_part parts[PATCH_PAR_MAX];
+    size_t nparts = n >= 2 * PATCH_PAR_MIN && ctx && ctx->workers ? PATCH_PAR_MAX : 1;
+    int error = 0;
+
+    memset(parts, 0, sizeof(parts));
+    for (size_t k = 0; k < nparts && error == 0; k++) {
+        parts[k] = (patch_part){ctx, m, idx, NULL, gone, allow_name, allow_kind, 0};
+        if (!(parts[k].patch = k ? pl_kz_json_copy(patch) : json_incref((json_t *)patch)))
+            error = pl_error_set(PL_ENOMEM, "out of memory");
+    }
+    if (error == 0)
+        error = pl_kz_parallel_ranges(ctx, n, PATCH_PAR_MIN, fn, parts, sizeof(parts[0]), nparts,
+                                      NULL);
+    for (size_t k = 0; k < nparts; k++) {
+        if (any_gone)
+            *any_gone |= parts[k].any_gone;
+        json_decref(parts[k].patch);
+    }
+    return error;
+}
+
+/*
  * Apply each strategic-merge patch either to its own target (by id) or, with a selector, to
  * every selected resource. Deleted resources are dropped; renamed ones checked for clashes.
  */
 static int run_sm_patches(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *patches,
                           const pl_kz_selector *sel, int allow_name, int allow_kind)
 {
-    size_t *idx = NULL, n = 0, one;
+    size_t *idx = NULL, n = 0, one = 0;
     unsigned char *gone = NULL;
     int error = 0;
 
@@ -1294,14 +1369,9 @@ static int run_sm_patches(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *p
             error = pl_error_set(PL_ENOMEM, "out of memory");
             goto done;
         }
-        for (size_t i = 0; i < n; i++) {
-            int deleted;
-            if ((error = apply_sm(ctx, m->v[idx[i]], patch, allow_name, allow_kind, &deleted)) <
-                0)
-                goto done;
-            gone[idx[i]] = (unsigned char)deleted;
-            any_gone |= deleted;
-        }
+        if ((error = run_parts(ctx, n, sm_range, patch, m, idx, gone, allow_name, allow_kind,
+                               &any_gone)) < 0)
+            goto done;
         if ((allow_name || allow_kind || annotation_true(patch, PL_KZ_ANN_ALLOW_NAME_CHANGE) ||
              annotation_true(patch, PL_KZ_ANN_ALLOW_KIND_CHANGE))) {
             /* only the survivors can clash */
@@ -1436,9 +1506,7 @@ int pl_kz_t_patch(const pl_kz_ctx *ctx, pl_kz_resmap *m, const json_t *cfg)
     }
     if ((error = select_indexes(&idx, &n, m, sel)) < 0)
         goto done;
-    for (size_t i = 0; i < n; i++)
-        if ((error = apply_json(m->v[idx[i]], ops, 1)) < 0)
-            goto done;
+    error = run_parts(ctx, n, json_range, ops, m, idx, NULL, 0, 0, NULL);
 done:
     pl_free(idx);
     pl_kz_selector_free(sel);

@@ -74,6 +74,17 @@ typedef struct pl_alloc_hooks {
 /** Replace the allocator (NULL restores libc). Also registered with jansson. Not thread-safe. */
 void pl_alloc_set_hooks(const pl_alloc_hooks *hooks);
 
+/**
+ * Pool sections (per thread, nestable): between enter and leave, small pl_malloc requests
+ * of this thread (and jansson's) come from a pooled small-block allocator instead of libc.
+ * For short-lived churn of small blocks (a render builds and discards hundreds of thousands
+ * of JSON nodes). Pool blocks may outlive the section and are released by pl_free (or
+ * json_decref) from any thread; they must never reach free(). Off with hooks installed,
+ * under AddressSanitizer, and with PLUMB_ALLOC=system in the environment.
+ */
+void pl_alloc_pool_enter(void);
+void pl_alloc_pool_leave(void);
+
 /* ---- growable byte buffer with a maximum (curl dynbuf) --------------------------------- */
 
 typedef struct pl_buf {

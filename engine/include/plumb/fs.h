@@ -46,6 +46,14 @@ pl_fs_kind pl_fs_kind_of(pl_fs *fs, const char *path);
 int pl_fs_list(pl_fs *fs, const char *path, char ***out, size_t *count);
 void pl_fs_names_free(char **names, size_t count);
 int pl_fs_realpath(pl_fs *fs, const char *path, char **out);
+/**
+ * A render is about to read the tree (begin) or has finished (end); nestable, from any
+ * thread. In between, a backend may remember what it learnt about paths (the directory
+ * backend: whether each exists, is a directory, is a symlink), taking the tree not to change
+ * during a render; after the last end it forgets everything. No effect on other backends.
+ */
+void pl_fs_cache_begin(pl_fs *fs);
+void pl_fs_cache_end(pl_fs *fs);
 /** Report every path read to `rec` (NULL to stop). */
 void pl_fs_set_recorder(pl_fs *fs, pl_fs_recorder rec, void *payload);
 

@@ -6,6 +6,7 @@
  * suffixes in the internal build annotations); the expectations were checked against
  * `kubectl kustomize` on equivalent trees.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -432,6 +433,83 @@ static void test_kz_nameref__default_table(void **state)
     pl_kz_tconfig_free(tc);
 }
 
+/* ---- on the build's spare threads --------------------------------------------------------- */
+
+/* 400 renamed ConfigMaps, 400 Deployments naming two each, 2 ClusterRoles naming them all. */
+static void big_map(pl_kz_resmap *m)
+{
+    pl_buf y = PL_BUF_INIT;
+
+    for (int i = 0; i < 400; i++) {
+        pl_buf_printf(&y, "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: p-cm-%d\n"
+                          "  annotations:\n    " ANN "previousNames: cm-%d\n"
+                          "    " ANN "previousKinds: ConfigMap\n"
+                          "    " ANN "previousNamespaces: default\n    " ANN "prefixes: p-\n",
+                      i, i);
+        pl_buf_printf(&y, "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d-%d\n"
+                          "spec:\n  template:\n    spec:\n"
+                          "      volumes:\n      - name: v\n        configMap: {name: cm-%d}\n"
+                          "      containers:\n      - name: c\n        envFrom:\n"
+                          "        - configMapRef: {name: cm-%d}\n",
+                      i, i, (i + 1) % 400);
+    }
+    for (int r = 0; r < 2; r++) {
+        pl_buf_printf(&y, "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\n"
+                          "metadata: {name: cr-%d}\nrules:\n- resourceNames: [",
+                      r);
+        for (int i = 0; i < 400; i++)
+            pl_buf_printf(&y, "%scm-%d", i ? ", " : "", i);
+        pl_buf_puts(&y, "]\n");
+    }
+    load(m, y.ptr);
+    pl_buf_dispose(&y);
+}
+
+static void test_kz_nameref__threads_same_result(void **state)
+{
+    pl_kz_resmap seq, par;
+    pl_kz_tconfig tc;
+    pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    int spare = 3;
+    pl_kz_workers w = {&lock, &spare};
+    pl_kz_ctx ctx;
+    pl_kz_res *cm;
+    (void)state;
+
+    hand_tconfig(&tc);
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.workers = &w;
+    big_map(&seq);
+    big_map(&par);
+    assert_int_equal(pl_kz_nameref_fix(&seq, &tc), 0);
+    assert_int_equal(pl_kz_nameref_fix_ctx(&ctx, &par, &tc), 0);
+    assert_int_equal(spare, 3);
+    assert_int_equal(seq.n, par.n);
+    for (size_t i = 0; i < seq.n; i++) {
+        assert_true(json_equal(seq.v[i]->obj, par.v[i]->obj));
+        /* who refers to whom, in the same order */
+        assert_true((!seq.v[i]->ref_by && !par.v[i]->ref_by) ||
+                    json_equal(seq.v[i]->ref_by, par.v[i]->ref_by));
+    }
+    assert_string_equal(str_at(find(&par, "Deployment", "d-7")->obj,
+                               "spec.template.spec.volumes.0.configMap.name"),
+                        "p-cm-7");
+    assert_string_equal(str_at(find(&par, "Deployment", "d-399")->obj,
+                               "spec.template.spec.containers.0.envFrom.0.configMapRef.name"),
+                        "p-cm-0");
+    assert_string_equal(str_at(find(&par, "ClusterRole", "cr-1")->obj, "rules.0.resourceNames.250"),
+                        "p-cm-250");
+    /* cm-7 is named by d-6 (envFrom) before d-7 (volume), then by both ClusterRoles */
+    cm = find(&par, "ConfigMap", "p-cm-7");
+    assert_int_equal(json_array_size(cm->ref_by), 4);
+    assert_string_equal(str_at(cm->ref_by, "0.name"), "d-6");
+    assert_string_equal(str_at(cm->ref_by, "1.name"), "d-7");
+    assert_string_equal(str_at(cm->ref_by, "2.name"), "cr-0");
+    assert_string_equal(str_at(cm->ref_by, "3.name"), "cr-1");
+    pl_kz_resmap_dispose(&seq);
+    pl_kz_resmap_dispose(&par);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -445,6 +523,7 @@ int main(void)
         cmocka_unit_test(test_kz_nameref__original_kind_selects_referrer),
         cmocka_unit_test(test_kz_nameref__large_build_is_fast),
         cmocka_unit_test(test_kz_nameref__default_table),
+        cmocka_unit_test(test_kz_nameref__threads_same_result),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
