@@ -9,7 +9,8 @@
 #   3. `plumb sync clusters/demo`: operators (wave 0), instances (wave 1), MaaS (wave 2), each
 #      wave healthy before the next; the Applications' repoURL is this checkout (--repo-alias);
 #   4. sync again: zero write requests (the sandbox's request log proves it);
-#   5. `kubectl get` through the sandbox's kubeconfig when kubectl is installed.
+#   5. `plumb diff clusters/demo`: the cluster matches Git (exit 0, "no differences");
+#   6. `kubectl get` through the sandbox's kubeconfig when kubectl is installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -41,7 +42,11 @@ mark=$(wc -l <"$SB_LOG")
     --repo-alias "https://example.com/plumb/demo.git=$root" --timeout 60s | tail -1
 echo "write requests seen by the sandbox during the second sync: $(sandbox_writes "$mark" | wc -l)"
 
+echo "## 5. plumb diff clusters/demo (the cluster against Git: no drift)"
+"$PLUMB" diff clusters/demo --kubeconfig "$SB_KUBECONFIG" \
+    --repo-alias "https://example.com/plumb/demo.git=$root" | tail -1
+
 if command -v kubectl >/dev/null 2>&1; then
-    echo "## 5. kubectl get (through the sandbox)"
+    echo "## 6. kubectl get (through the sandbox)"
     kubectl --kubeconfig "$SB_KUBECONFIG" --cache-dir "$work/kcache" get namespaces,subscriptions.operators.coreos.com,llminferenceservices.serving.kserve.io -A || true
 fi

@@ -35,6 +35,12 @@
  * multiplexed on one connection and max_in_flight applies alone. Watches hold a connection
  * for their whole life and are not counted here, so that they cannot starve other requests. */
 #define H1_MAX_IN_FLIGHT 8
+/* Nothing listens (connection refused, unknown host): a few quick attempts ride out a
+ * restarting API server, then the server counts as down for DOWN_MS and further requests fail
+ * at once with the same message instead of each spending the whole backoff budget (kubectl
+ * gives up on a refused connection at once). */
+#define CONNECT_ATTEMPTS 3
+#define DOWN_MS 5000
 
 typedef enum { K_GET, K_LIST, K_APPLY, K_CREATE, K_UPDATE, K_PATCH, K_DELETE, K_WATCH, K_RAW } kverb;
 
@@ -110,6 +116,8 @@ struct pl_kube {
     size_t active_watch; /* watches among `active` */
     size_t pending_watch; /* watches in the pending FIFO */
     int http2;           /* the server answered over HTTP/2: no H1_MAX_IN_FLIGHT bound */
+    int64_t down_until;  /* the server could not be reached: fail fast until then */
+    char down_msg[CURL_ERROR_SIZE];
     int in_curl_cb; /* inside a libcurl callback: must not drive */
     pl_kube_disc disc;
     char *base;    /* URL prefix requests go to (tls-server-name rewrites the host) */
@@ -593,6 +601,8 @@ static int req_start(pl_kube_req *r)
     int64_t now = pl_kube__now_ms();
     int error;
 
+    if (now < k->down_until)
+        return pl_error_set(PL_EUNAVAIL, "%s", k->down_msg);
     if ((error = ensure_creds(k, 0)) < 0)
         return error;
     /* the overall timeout counts from the first attempt, not from the queue: a wave of 10,000
@@ -839,15 +849,21 @@ static void on_complete(pl_kube_req *r, CURLcode cc)
         int code = cc == CURLE_OPERATION_TIMEDOUT ? PL_ETIMEOUT : tls_fatal ? PL_ERROR : PL_EUNAVAIL;
         pl_log(PL_LOG_DEBUG, "kube", "%s %s error %lldms: %s", r->method, r->path, (long long)dur,
                r->errbuf[0] ? r->errbuf : curl_easy_strerror(cc));
-        if (!tls_fatal && r->verb != K_WATCH &&
+        if (!tls_fatal && r->verb != K_WATCH && (sent || r->attempts < CONNECT_ATTEMPTS) &&
             pl_kube__should_retry(r->safety, 0, sent, NULL, 0, 0) && schedule_retry(r, -1))
             return;
+        if (!sent) {
+            k->down_until = pl_kube__now_ms() + DOWN_MS;
+            snprintf(k->down_msg, sizeof(k->down_msg), "%s",
+                     r->errbuf[0] ? r->errbuf : curl_easy_strerror(cc));
+        }
         res->http_status = 0;
         result_fail(res, code, r->subject, r->errbuf[0] ? r->errbuf : curl_easy_strerror(cc));
         req_finish(r);
         return;
     }
     pl_log(PL_LOG_DEBUG, "kube", "%s %s %ld %lldms", r->method, r->path, http, (long long)dur);
+    k->down_until = 0; /* it answered */
     res->http_status = http;
     if (http >= 200 && http < 300) {
         if (r->verb == K_WATCH) {

@@ -803,8 +803,8 @@ static int st_parent_get(pl_sync_app *a, int *sub)
         a->parent = json_incref(r->object);
         parse_inventory(a);
     } else if (r->code != PL_ENOTFOUND) {
-        fail_app(a, "reading the inventory ConfigMap/%s/%s: %s", a->inv_ns, a->parent_name,
-                 r->message ? r->message : "failed");
+        /* the client's message names the ConfigMap already */
+        fail_app(a, "reading the inventory: %s", r->message ? r->message : "failed");
         a->st = ST_DONE;
         return 1;
     }
