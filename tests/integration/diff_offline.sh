@@ -260,6 +260,22 @@ check "markdown: details" has "$T/out.md" "<details><summary><b>config</b>: 1 ad
 check "markdown: diff block" has "$T/out.md" '```diff'
 check "markdown: no secret value" no_secrets "$T/out.md"
 
+# ---- ci/drift-report.sh (the pipeline integration) ----------------------------------------------
+REPORT=$HERE/../../ci/drift-report.sh
+bash "$REPORT" --plumb "$PLUMB" --base "$A" --head "$B" -o "$T/report.md" "$ROOT" 2>"$T/err.txt"
+rc=$?
+check "drift-report: exit 1 on changes (got $rc)" test $rc -eq 1
+check "drift-report: the table row" has "$T/report.md" "| config | 1 | 1 | 2 |"
+check "drift-report: no secret value" no_secrets "$T/report.md"
+bash "$REPORT" --plumb "$PLUMB" --base "$A" --head broken -o "$T/report2.md" "$ROOT" 2>"$T/err.txt"
+rc=$?
+check "drift-report: a broken head exits 2 (got $rc)" test $rc -eq 2
+check "drift-report: the report names the missing file" has "$T/report2.md" "missing.yaml"
+(cd "$R" && git checkout -q -b pr-branch && bash "$REPORT" --plumb "$PLUMB" --base "$A" -o "$T/report3.md" "$ROOT")
+rc=$?
+git -C "$R" checkout -q - 2>/dev/null
+check "drift-report: HEAD by default (exit 1, got $rc)" test $rc -eq 1
+
 # ---- exit codes -----------------------------------------------------------------------------
 "$PLUMB" diff "$ROOT" --from "$A" --to "$A" >"$T/same.txt" 2>&1
 rc=$?
