@@ -110,7 +110,6 @@ static int take(const char **val, const char *flag, int argc, char **argv, int *
     return 0;
 }
 
-
 /* ---- against a cluster ------------------------------------------------------------------ */
 
 typedef struct live_app {
@@ -417,6 +416,8 @@ int pl_cli_diff(int argc, char **argv)
         const pl_app *b = pl_app_tree_get(tb, i);
         const pl_app *a = pl_app_tree_find(ta, b->name);
         pl_drift_opts dopts = PL_DRIFT_OPTS_INIT;
+        if (only_app && strcmp(b->name, only_app))
+            continue;
         dopts.ignore_differences = b->ignore_differences;
         error = pl_drift_report_compare_sets(report, b->name, b->objects, a ? a->objects : NULL,
                                              &dopts);
@@ -424,7 +425,7 @@ int pl_cli_diff(int argc, char **argv)
     for (size_t i = 0; i < pl_app_tree_count(ta) && error == 0; i++) {
         const pl_app *a = pl_app_tree_get(ta, i);
         pl_drift_opts dopts = PL_DRIFT_OPTS_INIT;
-        if (pl_app_tree_find(tb, a->name))
+        if (pl_app_tree_find(tb, a->name) || (only_app && strcmp(a->name, only_app)))
             continue;
         dopts.ignore_differences = a->ignore_differences;
         error = pl_drift_report_compare_sets(report, a->name, NULL, a->objects, &dopts);

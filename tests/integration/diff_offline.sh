@@ -260,6 +260,15 @@ check "markdown: details" has "$T/out.md" "<details><summary><b>config</b>: 1 ad
 check "markdown: diff block" has "$T/out.md" '```diff'
 check "markdown: no secret value" no_secrets "$T/out.md"
 
+# ---- --app: one app only -------------------------------------------------------------------------
+"$PLUMB" diff "$ROOT" --from "$A" --to "$B" --app web >"$T/app.txt" 2>&1
+rc=$?
+check "--app web: exit 0, its objects did not change (got $rc)" test $rc -eq 0
+check "--app web: other apps not listed" hasnt "$T/app.txt" "app config"
+"$PLUMB" diff "$ROOT" --from "$A" --to "$B" --app config >"$T/app.txt" 2>&1
+rc=$?
+check "--app config: exit 1 (got $rc)" test $rc -eq 1
+
 # ---- ci/drift-report.sh (the pipeline integration) ----------------------------------------------
 REPORT=$HERE/../../ci/drift-report.sh
 bash "$REPORT" --plumb "$PLUMB" --base "$A" --head "$B" -o "$T/report.md" "$ROOT" 2>"$T/err.txt"
