@@ -147,13 +147,14 @@ static void check_fixture(const char *name)
     char dir[1024], path[1100];
     pl_fs *fs = NULL;
     pl_plain_opts popts = PL_PLAIN_OPTS_INIT;
-    json_t *objs = NULL, *cfgdocs, *out = NULL, *diags = json_array(), *want_d, *d;
+    json_t *objs = NULL, *cfgdocs, *out = NULL, *diags, *want_d, *d;
     char *cfgtext, *want, *got, *dtext;
     size_t i, nwant = 0;
 
     snprintf(dir, sizeof(dir), "%s/%s", EXAMPLES, name);
     if (access(dir, R_OK) != 0)
         skip();
+    diags = json_array(); /* after the skip, which never returns */
     snprintf(path, sizeof(path), "%s/input", dir);
     popts.exclude = "maas-render.yaml";
     assert_int_equal(pl_fs_dir_new(&fs), 0);
