@@ -13,7 +13,8 @@
  *
  * Normalisation (both sides) drops metadata.managedFields, resourceVersion, uid, generation,
  * creationTimestamp, selfLink, deletionTimestamp, deletionGracePeriodSeconds, the annotations
- * kubectl.kubernetes.io/last-applied-configuration and deployment.kubernetes.io/revision,
+ * kubectl.kubernetes.io/last-applied-configuration, deployment.kubernetes.io/revision and
+ * plumb.dev/applied-hash (plumb's own bookkeeping),
  * empty labels/annotations maps and `status`; a Secret's stringData is folded into data
  * (base64) as the API server does (API-NOTES §4.10); ignoreDifferences (Argo CD shape) removes
  * jsonPointers, a subset of jqPathExpressions (".a.b", ".a[0]", ".a[]", ".a[\"k\"]",
