@@ -73,6 +73,10 @@ int pl_cli_clusters_for(struct pl_kube **k, const struct pl_kube_config **cfg,
                         pl_cli_clusters *cs, const struct pl_app *app);
 /* Wait up to wait_ms for replies on any client (returns early when one arrives). */
 void pl_cli_clusters_wait(pl_cli_clusters *cs, int wait_ms);
+/* Step the executors (borrowed; NULL entries skipped) in turn until every one has finished,
+ * waiting on the clients' sockets in between. */
+struct pl_sync_app;
+void pl_cli_clusters_run(pl_cli_clusters *cs, struct pl_sync_app *const *apps, size_t n);
 void pl_cli_clusters_free(pl_cli_clusters *cs);
 /* The objects an app applies: everything it renders except Applications (read, not applied).
  * A new array (owned by the caller) of references to app->objects' items (cmd_sync.c). */

@@ -13,6 +13,7 @@
 #include "plumb/apps.h"
 #include "plumb/core.h"
 #include "plumb/kube.h"
+#include "plumb/sync.h"
 
 #define MAX_CLIENTS 17
 
@@ -123,6 +124,25 @@ void pl_cli_clusters_wait(pl_cli_clusters *cs, int wait_ms)
     for (int spent = 0; spent < wait_ms || spent == 0; spent += (int)cs->n)
         for (size_t i = 0; i < cs->n; i++)
             pl_kube_wait(cs->c[i].k, 1);
+}
+
+void pl_cli_clusters_run(pl_cli_clusters *cs, struct pl_sync_app *const *apps, size_t n)
+{
+    for (;;) {
+        int running = 0, wait = 1000;
+        for (size_t i = 0; i < n; i++) {
+            int w = 0;
+            if (apps[i] && pl_sync_app_step(apps[i], &w)) {
+                running = 1;
+                if (w < wait)
+                    wait = w;
+            }
+        }
+        if (!running)
+            return;
+        if (wait > 0)
+            pl_cli_clusters_wait(cs, wait);
+    }
 }
 
 void pl_cli_clusters_free(pl_cli_clusters *cs)

@@ -187,20 +187,17 @@ static int diff_live(pl_drift_report *report, pl_app_tree *tree, pl_cli_clusters
         return pl_error_set(PL_ENOTFOUND, "--app %s: no such app", only_app);
     }
     /* every app at once: observing writes nothing, so there is no order to keep */
-    for (;;) {
-        int running = 0, wait = 1000;
-        for (size_t i = 0; i < nrun; i++) {
-            int w = 0;
-            if (runs[i].exec && pl_sync_app_step(runs[i].exec, &w)) {
-                running = 1;
-                if (w < wait)
-                    wait = w;
-            }
+    {
+        pl_sync_app **execs = pl_calloc(nrun + 1, sizeof(*execs));
+        if (!execs) {
+            error = pl_error_set(PL_ENOMEM, "out of memory");
+            nrun = 0; /* frees below */
         }
-        if (!running)
-            break;
-        if (wait > 0)
-            pl_cli_clusters_wait(cs, wait);
+        for (size_t i = 0; execs && i < nrun; i++)
+            execs[i] = runs[i].exec;
+        if (execs)
+            pl_cli_clusters_run(cs, execs, nrun);
+        pl_free(execs);
     }
     for (size_t i = 0; i < nrun && error == 0; i++) {
         live_app *r = &runs[i];

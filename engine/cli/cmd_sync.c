@@ -408,20 +408,19 @@ int pl_cli_sync(int argc, char **argv)
                 fprintf(stderr, "plumb: syncing app %s...\n", s->app->name);
         }
         /* step the stage's apps in turn until all are done */
-        for (;;) {
-            int running = 0, wait = 1000;
-            for (size_t r = s0; r < s1; r++) {
-                int w = 0;
-                if (runs[r].exec && pl_sync_app_step(runs[r].exec, &w)) {
-                    running = 1;
-                    if (w < wait)
-                        wait = w;
-                }
-            }
-            if (!running)
-                break;
-            if (wait > 0)
-                pl_cli_clusters_wait(clusters_c, wait);
+        {
+            pl_sync_app **execs = pl_calloc(s1 - s0 + 1, sizeof(*execs));
+            for (size_t r = s0; execs && r < s1; r++)
+                execs[r - s0] = runs[r].exec;
+            if (execs)
+                pl_cli_clusters_run(clusters_c, execs, s1 - s0);
+            else
+                for (size_t r = s0; r < s1; r++) /* no memory: nothing of the stage ran */
+                    if (runs[r].exec && !runs[r].skipped) {
+                        runs[r].skipped = 1;
+                        runs[r].skip_reason = pl_strdup("out of memory");
+                    }
+            pl_free(execs);
         }
         for (size_t r = s0; r < s1; r++) {
             sync_run *s = &runs[r];
