@@ -88,40 +88,31 @@ void sb_random_suffix(char *out, size_t n)
 
 sb_text *sb_text_new(const json_t *obj)
 {
-    char *s = json_dumps(obj, JSON_COMPACT);
-    if (s == NULL)
-        return NULL;
-    size_t len = strlen(s);
-    sb_text *t = pl_malloc(sizeof(*t) + len + 1);
-    if (t == NULL) {
-        free(s);
-        return NULL;
-    }
+    pl_buf b = PL_BUF_INIT, pre = PL_BUF_INIT;
+    sb_text *t = NULL;
+
+    if (pl_buf_grow(&b, 2048) < 0 || sb_json_dump(&b, obj) < 0)
+        goto done;
+    if ((t = pl_malloc(sizeof(*t) + b.len + 1)) == NULL)
+        goto done;
     t->refs = 1;
-    t->len = len;
-    memcpy(t->s, s, len + 1);
-    free(s);
+    t->len = b.len;
+    memcpy(t->s, b.ptr, b.len);
+    t->s[b.len] = '\0';
     t->tm_len = 0;
     /* Find the `"kind":"K","apiVersion":"V",` prefix that sb_obj_ordered puts first, so that
      * readers can drop it (list items of built-ins) or rewrite the version cheaply. */
     const char *kind = pl_json_str(obj, "kind", NULL);
     const char *av = pl_json_str(obj, "apiVersion", NULL);
-    if (kind != NULL && av != NULL) {
-        json_t *k = json_string(kind), *a = json_string(av);
-        char *ks = k ? json_dumps(k, JSON_ENCODE_ANY) : NULL;
-        char *as = a ? json_dumps(a, JSON_ENCODE_ANY) : NULL;
-        if (ks != NULL && as != NULL) {
-            pl_buf pre = PL_BUF_INIT;
-            pl_buf_printf(&pre, "{\"kind\":%s,\"apiVersion\":%s,", ks, as);
-            if (pre.ptr != NULL && pre.len <= len && memcmp(pre.ptr, t->s, pre.len) == 0)
-                t->tm_len = pre.len - 1;
-            pl_buf_dispose(&pre);
-        }
-        free(ks);
-        free(as);
-        json_decref(k);
-        json_decref(a);
-    }
+    if (kind != NULL && av != NULL && pl_buf_puts(&pre, "{\"kind\":") == 0 &&
+        sb_json_dump_string(&pre, kind, strlen(kind)) == 0 &&
+        pl_buf_puts(&pre, ",\"apiVersion\":") == 0 &&
+        sb_json_dump_string(&pre, av, strlen(av)) == 0 && pl_buf_putc(&pre, ',') == 0 &&
+        pre.len <= t->len && memcmp(pre.ptr, t->s, pre.len) == 0)
+        t->tm_len = pre.len - 1;
+done:
+    pl_buf_dispose(&b);
+    pl_buf_dispose(&pre);
     return t;
 }
 

@@ -4,7 +4,7 @@
  */
 #include <string.h>
 
-#include "sb.h"
+#include "sb_api_int.h"
 
 const char *sb_req_arg(const sb_request *req, const char *key)
 {
@@ -38,14 +38,13 @@ int sb_resp_json(sb_response *resp, int status, const json_t *json)
 {
     /* Compact keys in insertion order (jansson >= 2.8 keeps it); a real server's encoder
      * (Go json.Encoder) ends the body with a newline, so do we. */
-    char *text = json_dumps(json, JSON_COMPACT | JSON_ENCODE_ANY);
-    if (text == NULL)
-        return pl_error_set(PL_ENOMEM, "cannot encode response body");
     pl_buf_clear(&resp->body);
-    int rc = pl_buf_puts(&resp->body, text);
-    if (rc == 0)
-        rc = pl_buf_putc(&resp->body, '\n');
-    free(text);
+    int rc = sb_json_dump(&resp->body, json);
+    if (rc < 0) {
+        pl_buf_clear(&resp->body);
+        return pl_error_set(PL_ENOMEM, "cannot encode response body");
+    }
+    rc = pl_buf_putc(&resp->body, '\n');
     pl_free(resp->content_type);
     resp->content_type = NULL;
     resp->status = status;

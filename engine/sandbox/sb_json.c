@@ -1,0 +1,146 @@
+/*
+ * sb_json.c - the store's compact JSON writer.
+ *
+ * Every write serialises the stored object once (its text answers GETs, LISTs and watch
+ * events). jansson's json_dumps spends most of its time on a reference-loop check: for each
+ * object and array it formats the container's address with snprintf and looks it up in a hash
+ * table, which made serialising a third of the sandbox's CPU time in a 1,000-object sync. The
+ * objects here are trees the sandbox built or parsed itself, which cannot contain loops, so
+ * this writer walks them directly (with a depth bound instead of the loop check) and writes
+ * the same bytes json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) writes: keys in insertion
+ * order, `,` and `:` without spaces, strings with jansson's escapes (`\"`, `\\`, `\b`, `\f`,
+ * `\n`, `\r`, `\t`, other control characters as `\u00XX` with upper-case hex, everything else
+ * as UTF-8), integers in decimal, reals as "%.17g" with jansson's fix-ups (a ".0" when there
+ * is neither '.' nor 'e', no '+' or leading zeros in the exponent). NaN and infinities fail,
+ * as they do in jansson. tests/unit/sandbox/test_json.c compares the two byte for byte.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sb_api_int.h"
+
+#define MAX_DEPTH 2048
+
+int sb_json_dump_string(pl_buf *out, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t run = 0; /* start of the bytes not yet copied */
+    int rc = pl_buf_putc(out, '"');
+
+    for (size_t i = 0; rc == 0 && i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char esc[7];
+        size_t n = 2;
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        esc[0] = '\\';
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default:
+            memcpy(esc + 1, "u00", 3);
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            n = 6;
+        }
+        if ((rc = pl_buf_put(out, s + run, i - run)) == 0)
+            rc = pl_buf_put(out, esc, n);
+        run = i + 1;
+    }
+    if (rc == 0)
+        rc = pl_buf_put(out, s + run, len - run);
+    return rc == 0 ? pl_buf_putc(out, '"') : rc;
+}
+
+static int dump_real(pl_buf *out, double v)
+{
+    char b[64], *e;
+    int n;
+
+    if (!isfinite(v))
+        return pl_error_set(PL_EINVALID, "json: a real that is not finite");
+    n = snprintf(b, sizeof(b), "%.17g", v);
+    if (n < 0 || (size_t)n + 3 >= sizeof(b))
+        return pl_error_set(PL_EINVALID, "json: a real that does not print");
+    if (!strchr(b, '.') && !strchr(b, 'e')) {
+        memcpy(b + n, ".0", 3);
+        n += 2;
+    }
+    if ((e = strchr(b, 'e')) != NULL) {
+        char *start = e + 1, *end;
+        if (*start == '-')
+            start++;
+        end = start;
+        while (*end == '+' || *end == '0')
+            end++;
+        if (!*end) /* an exponent of zero keeps one digit */
+            end--;
+        memmove(start, end, strlen(end) + 1);
+        n = (int)strlen(b);
+    }
+    return pl_buf_put(out, b, (size_t)n);
+}
+
+static int dump(pl_buf *out, const json_t *v, int depth)
+{
+    char num[32];
+    int rc = 0;
+
+    if (depth > MAX_DEPTH)
+        return pl_error_set(PL_EINVALID, "json: nested deeper than %d levels", MAX_DEPTH);
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        const char *key;
+        json_t *val;
+        int first = 1;
+        if ((rc = pl_buf_putc(out, '{')) < 0)
+            return rc;
+        json_object_foreach((json_t *)v, key, val)
+        {
+            if ((!first && (rc = pl_buf_putc(out, ',')) < 0) ||
+                (rc = sb_json_dump_string(out, key, strlen(key))) < 0 ||
+                (rc = pl_buf_putc(out, ':')) < 0 || (rc = dump(out, val, depth + 1)) < 0)
+                return rc;
+            first = 0;
+        }
+        return pl_buf_putc(out, '}');
+    }
+    case JSON_ARRAY: {
+        size_t n = json_array_size(v);
+        if ((rc = pl_buf_putc(out, '[')) < 0)
+            return rc;
+        for (size_t i = 0; i < n; i++)
+            if ((i && (rc = pl_buf_putc(out, ',')) < 0) ||
+                (rc = dump(out, json_array_get(v, i), depth + 1)) < 0)
+                return rc;
+        return pl_buf_putc(out, ']');
+    }
+    case JSON_STRING:
+        return sb_json_dump_string(out, json_string_value(v), json_string_length(v));
+    case JSON_INTEGER:
+        snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return pl_buf_puts(out, num);
+    case JSON_REAL:
+        return dump_real(out, json_real_value(v));
+    case JSON_TRUE:
+        return pl_buf_put(out, "true", 4);
+    case JSON_FALSE:
+        return pl_buf_put(out, "false", 5);
+    case JSON_NULL:
+        return pl_buf_put(out, "null", 4);
+    }
+    return pl_error_set(PL_EINVALID, "json: unknown value type");
+}
+
+int sb_json_dump(pl_buf *out, const json_t *v)
+{
+    if (!v)
+        return pl_error_set(PL_EINVALID, "json: no value");
+    return dump(out, v, 0);
+}
