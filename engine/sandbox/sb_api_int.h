@@ -92,12 +92,7 @@ void sb_random_suffix(char *out, size_t n);
 /* ---- store (sb_store.c); caller holds st->lock unless stated ------------------------------ */
 
 sb_text *sb_text_new(const json_t *obj);
-/* Append v as compact JSON, byte for byte what json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY)
- * writes, without its reference-loop check (sb_json.c says why). `v` borrowed. 0, PL_ENOMEM,
- * PL_ETOOBIG, or PL_EINVALID (nested deeper than 2048 levels). */
-int sb_json_dump(pl_buf *out, const json_t *v);
-/* Append s (len bytes of UTF-8) as a JSON string literal with json_dumps' escapes. */
-int sb_json_dump_string(pl_buf *out, const char *s, size_t len);
+
 void sb_text_unref(sb_text *t);
 /*
  * Append an object's text: with_typemeta 0 drops kind/apiVersion (built-in list items);

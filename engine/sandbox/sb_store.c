@@ -91,7 +91,7 @@ sb_text *sb_text_new(const json_t *obj)
     pl_buf b = PL_BUF_INIT, pre = PL_BUF_INIT;
     sb_text *t = NULL;
 
-    if (pl_buf_grow(&b, 2048) < 0 || sb_json_dump(&b, obj) < 0)
+    if (pl_buf_grow(&b, 2048) < 0 || pl_json_write(&b, obj) < 0)
         goto done;
     if ((t = pl_malloc(sizeof(*t) + b.len + 1)) == NULL)
         goto done;
@@ -105,9 +105,9 @@ sb_text *sb_text_new(const json_t *obj)
     const char *kind = pl_json_str(obj, "kind", NULL);
     const char *av = pl_json_str(obj, "apiVersion", NULL);
     if (kind != NULL && av != NULL && pl_buf_puts(&pre, "{\"kind\":") == 0 &&
-        sb_json_dump_string(&pre, kind, strlen(kind)) == 0 &&
+        pl_json_write_string(&pre, kind, strlen(kind)) == 0 &&
         pl_buf_puts(&pre, ",\"apiVersion\":") == 0 &&
-        sb_json_dump_string(&pre, av, strlen(av)) == 0 && pl_buf_putc(&pre, ',') == 0 &&
+        pl_json_write_string(&pre, av, strlen(av)) == 0 && pl_buf_putc(&pre, ',') == 0 &&
         pre.len <= t->len && memcmp(pre.ptr, t->s, pre.len) == 0)
         t->tm_len = pre.len - 1;
 done:

@@ -4,7 +4,7 @@
  */
 #include <string.h>
 
-#include "sb_api_int.h"
+#include "sb.h"
 
 const char *sb_req_arg(const sb_request *req, const char *key)
 {
@@ -39,7 +39,7 @@ int sb_resp_json(sb_response *resp, int status, const json_t *json)
     /* Compact keys in insertion order (jansson >= 2.8 keeps it); a real server's encoder
      * (Go json.Encoder) ends the body with a newline, so do we. */
     pl_buf_clear(&resp->body);
-    int rc = sb_json_dump(&resp->body, json);
+    int rc = pl_json_write(&resp->body, json);
     if (rc < 0) {
         pl_buf_clear(&resp->body);
         return pl_error_set(PL_ENOMEM, "cannot encode response body");

@@ -293,10 +293,11 @@ static void set_hash(json_t *o)
     json_object_del(ann, PL_ANN_APPLIED_HASH);
     /* the object's own key order (the render's, stable for one tree): sorting the keys of
      * every object of a large app was a tenth of a no-op sync */
-    char *text = json_dumps(o, JSON_COMPACT);
+    pl_buf text = PL_BUF_INIT;
     char hex[65];
-    pl_sha256_hex(hex, text ? text : "", text ? strlen(text) : 0);
-    free(text);
+    pl_json_write(&text, o); /* on failure the hash of what was written still differs */
+    pl_sha256_hex(hex, text.ptr ? text.ptr : "", text.len);
+    pl_buf_dispose(&text);
     hex[32] = '\0'; /* 128 bits tell versions apart; the annotation stays short */
     json_object_set_new(ann, PL_ANN_APPLIED_HASH, json_string(hex));
 }

@@ -177,6 +177,16 @@ int pl_objkey_format(pl_buf *out, const pl_objkey *key);
 
 /* ---- small JSON helpers ----------------------------------------------------------------- */
 
+/**
+ * Append v (borrowed) as compact JSON: byte for byte what json_dumps(v, JSON_COMPACT |
+ * JSON_ENCODE_ANY) writes (keys in insertion order), without jansson's reference-loop check,
+ * so only for trees (json_write.c). 0, PL_ENOMEM/PL_ETOOBIG from the buffer, or PL_EINVALID
+ * (nested deeper than 2048 levels).
+ */
+int pl_json_write(pl_buf *out, const json_t *v);
+/** Append s (len bytes of UTF-8) as a JSON string literal with json_dumps' escapes. */
+int pl_json_write_string(pl_buf *out, const char *s, size_t len);
+
 /** Nested lookup: pl_json_path(obj, "metadata", "name", NULL). Borrowed; NULL when absent. */
 json_t *pl_json_path(const json_t *obj, ...);
 /** String at a nested path or NULL (borrowed). */

@@ -1,28 +1,29 @@
 /*
- * sb_json.c - the store's compact JSON writer.
+ * json_write.c - compact JSON text of jansson values, for the hot paths.
  *
- * Every write serialises the stored object once (its text answers GETs, LISTs and watch
- * events). jansson's json_dumps spends most of its time on a reference-loop check: for each
- * object and array it formats the container's address with snprintf and looks it up in a hash
- * table, which made serialising a third of the sandbox's CPU time in a 1,000-object sync. The
- * objects here are trees the sandbox built or parsed itself, which cannot contain loops, so
- * this writer walks them directly (with a depth bound instead of the loop check) and writes
+ * The sandbox serialises every object it stores (the text answers GETs, LISTs and watch
+ * events) and the client every object it applies. jansson's json_dumps spends most of its time
+ * on a reference-loop check: for each object and array it formats the container's address with
+ * snprintf and looks it up in a hash table; that was a third of the sandbox's CPU time in a
+ * 1,000-object sync. The values written here are trees built or parsed by plumb, which cannot
+ * contain loops, so this writer walks them directly (with a depth bound instead of the loop
+ * check) and writes
  * the same bytes json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) writes: keys in insertion
  * order, `,` and `:` without spaces, strings with jansson's escapes (`\"`, `\\`, `\b`, `\f`,
  * `\n`, `\r`, `\t`, other control characters as `\u00XX` with upper-case hex, everything else
  * as UTF-8), integers in decimal, reals as "%.17g" with jansson's fix-ups (a ".0" when there
  * is neither '.' nor 'e', no '+' or leading zeros in the exponent). NaN and infinities fail,
- * as they do in jansson. tests/unit/sandbox/test_json.c compares the two byte for byte.
+ * as they do in jansson. tests/unit/core/test_json_write.c compares the two byte for byte.
  */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "sb_api_int.h"
+#include "plumb/core.h"
 
 #define MAX_DEPTH 2048
 
-int sb_json_dump_string(pl_buf *out, const char *s, size_t len)
+int pl_json_write_string(pl_buf *out, const char *s, size_t len)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t run = 0; /* start of the bytes not yet copied */
@@ -104,7 +105,7 @@ static int dump(pl_buf *out, const json_t *v, int depth)
         json_object_foreach((json_t *)v, key, val)
         {
             if ((!first && (rc = pl_buf_putc(out, ',')) < 0) ||
-                (rc = sb_json_dump_string(out, key, strlen(key))) < 0 ||
+                (rc = pl_json_write_string(out, key, strlen(key))) < 0 ||
                 (rc = pl_buf_putc(out, ':')) < 0 || (rc = dump(out, val, depth + 1)) < 0)
                 return rc;
             first = 0;
@@ -122,7 +123,7 @@ static int dump(pl_buf *out, const json_t *v, int depth)
         return pl_buf_putc(out, ']');
     }
     case JSON_STRING:
-        return sb_json_dump_string(out, json_string_value(v), json_string_length(v));
+        return pl_json_write_string(out, json_string_value(v), json_string_length(v));
     case JSON_INTEGER:
         snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
         return pl_buf_puts(out, num);
@@ -138,7 +139,7 @@ static int dump(pl_buf *out, const json_t *v, int depth)
     return pl_error_set(PL_EINVALID, "json: unknown value type");
 }
 
-int sb_json_dump(pl_buf *out, const json_t *v)
+int pl_json_write(pl_buf *out, const json_t *v)
 {
     if (!v)
         return pl_error_set(PL_EINVALID, "json: no value");

@@ -1,4 +1,4 @@
-/* test_json.c - the store's JSON writer writes what json_dumps(v, JSON_COMPACT) writes. */
+/* test_json_write.c - pl_json_write writes what json_dumps(v, JSON_COMPACT) writes. */
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,23 +9,23 @@
 
 #include <cmocka.h>
 
-#include "sb_api_int.h"
+#include "plumb/core.h"
 
-/* sb_json_dump(v) must equal jansson's own compact text of v */
+/* pl_json_write(v) must equal jansson's own compact text of v */
 static void same_as_jansson(const json_t *v)
 {
     pl_buf b = PL_BUF_INIT;
     char *want = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 
     assert_non_null(want);
-    assert_int_equal(sb_json_dump(&b, v), 0);
+    assert_int_equal(pl_json_write(&b, v), 0);
     assert_non_null(b.ptr);
     assert_string_equal(b.ptr, want);
     free(want); /* jansson's allocator */
     pl_buf_dispose(&b);
 }
 
-static void test_json__scalars(void **state)
+static void test_json_write__scalars(void **state)
 {
     static const double reals[] = {0.0,     -0.0,     1.5,      3.0,       0.1,         1e16,
                                    1e17,    1e20,     1e-5,     1e-10,     1e300,       -2.5e-300,
@@ -47,7 +47,7 @@ static void test_json__scalars(void **state)
     same_as_jansson(json_null());
 }
 
-static void test_json__strings(void **state)
+static void test_json_write__strings(void **state)
 {
     char all[64];
     (void)state;
@@ -70,7 +70,7 @@ static void test_json__strings(void **state)
     json_decref(s);
 }
 
-static void test_json__containers_keep_insertion_order(void **state)
+static void test_json_write__containers_keep_insertion_order(void **state)
 {
     (void)state;
     json_t *o = json_object();
@@ -82,14 +82,14 @@ static void test_json__containers_keep_insertion_order(void **state)
     json_object_set_new(o, "back", json_pack("[i,s,n,b,f,{s:[]}]", 7, "x", 0, 1.25, "e"));
     same_as_jansson(o);
     pl_buf b = PL_BUF_INIT;
-    assert_int_equal(sb_json_dump(&b, o), 0);
+    assert_int_equal(pl_json_write(&b, o), 0);
     assert_string_equal(b.ptr, "{\"zeta\":1,\"alpha\":[],\"mid\\\"key\\n\":{},\"back\":"
                                "[7,\"x\",null,false,1.25,{\"e\":[]}]}");
     pl_buf_dispose(&b);
     json_decref(o);
 }
 
-static void test_json__a_stored_object(void **state)
+static void test_json_write__a_stored_object(void **state)
 {
     (void)state;
     const char *text =
@@ -106,7 +106,7 @@ static void test_json__a_stored_object(void **state)
     json_decref(v);
 }
 
-static void test_json__depth_bound(void **state)
+static void test_json_write__depth_bound(void **state)
 {
     (void)state;
     json_t *top = json_array(), *cur = top;
@@ -116,35 +116,19 @@ static void test_json__depth_bound(void **state)
         cur = next;
     }
     pl_buf b = PL_BUF_INIT;
-    assert_int_equal(sb_json_dump(&b, top), PL_EINVALID);
+    assert_int_equal(pl_json_write(&b, top), PL_EINVALID);
     pl_buf_dispose(&b);
     json_decref(top);
-}
-
-static void test_json__text_prefix(void **state)
-{
-    (void)state;
-    json_t *v = json_pack("{s:s,s:s,s:{s:s}}", "kind", "ConfigMap", "apiVersion", "v1",
-                          "metadata", "name", "x");
-    sb_text *t = sb_text_new(v);
-    assert_non_null(t);
-    assert_string_equal(t->s, "{\"kind\":\"ConfigMap\",\"apiVersion\":\"v1\",\"metadata\":"
-                              "{\"name\":\"x\"}}");
-    /* the bytes after the brace that hold kind, apiVersion and their comma */
-    assert_int_equal(t->tm_len, strlen("{\"kind\":\"ConfigMap\",\"apiVersion\":\"v1\""));
-    sb_text_unref(t);
-    json_decref(v);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_json__scalars),
-        cmocka_unit_test(test_json__strings),
-        cmocka_unit_test(test_json__containers_keep_insertion_order),
-        cmocka_unit_test(test_json__a_stored_object),
-        cmocka_unit_test(test_json__depth_bound),
-        cmocka_unit_test(test_json__text_prefix),
+        cmocka_unit_test(test_json_write__scalars),
+        cmocka_unit_test(test_json_write__strings),
+        cmocka_unit_test(test_json_write__containers_keep_insertion_order),
+        cmocka_unit_test(test_json_write__a_stored_object),
+        cmocka_unit_test(test_json_write__depth_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
