@@ -28,6 +28,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/sha.h>
+
 #include "plumb/drift.h"
 #include "plumb/kube.h"
 #include "plumb/sync.h"
@@ -293,12 +295,20 @@ static void set_hash(json_t *o)
     json_object_del(ann, PL_ANN_APPLIED_HASH);
     /* the object's own key order (the render's, stable for one tree): sorting the keys of
      * every object of a large app was a tenth of a no-op sync */
+    static const char digits[] = "0123456789abcdef";
     pl_buf text = PL_BUF_INIT;
-    char hex[65];
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    char hex[33];
     pl_json_write(&text, o); /* on failure the hash of what was written still differs */
-    pl_sha256_hex(hex, text.ptr ? text.ptr : "", text.len);
+    /* OpenSSL's SHA-256 (the ApplySet id already initialised it): several times faster than
+     * core's portable one on a thousand objects */
+    SHA256((const unsigned char *)(text.ptr ? text.ptr : ""), text.len, md);
     pl_buf_dispose(&text);
-    hex[32] = '\0'; /* 128 bits tell versions apart; the annotation stays short */
+    for (int i = 0; i < 16; i++) { /* 128 bits tell versions apart; the annotation stays short */
+        hex[2 * i] = digits[md[i] >> 4];
+        hex[2 * i + 1] = digits[md[i] & 15];
+    }
+    hex[32] = '\0';
     json_object_set_new(ann, PL_ANN_APPLIED_HASH, json_string(hex));
 }
 
