@@ -834,13 +834,14 @@ static int st_live(pl_sync_app *a, int *sub)
             if (rc == 1) {
                 char g[128];
                 group_of(pl_json_str(t->send, "apiVersion", NULL), g, sizeof(g));
-                if (a->o.observe ||
+                if (a->o.dry_run ||
                     ((t->t->opts | a->o.app_options) & PL_SOPT_SKIP_DRYRUN_MISSING) ||
                     app_defines(a, g, s_or(pl_json_str(t->send, "kind", NULL), ""))) {
-                    /* observing: a kind the cluster does not serve yet is simply missing
-                     * (its CRD may come from another app); SkipDryRunOnMissingResource: an
-                     * operator of an earlier wave installs the CRD, so the kind is looked up
-                     * again when its own wave comes */
+                    /* a dry run or a diff: a kind the cluster does not serve yet is simply
+                     * missing (its CRD may come from an earlier app or wave, which a dry run
+                     * does not apply); only a real sync fails on it.
+                     * SkipDryRunOnMissingResource: an operator of an earlier wave installs
+                     * the CRD, so the kind is looked up again when its own wave comes */
                     t->pending_crd = 1;
                     t->changed = 1;
                 } else {
