@@ -4,7 +4,8 @@
 #
 # On the sync fixture (tests/integration/sync_fixture), checked:
 #   1. before any sync every object is reported added (exit 1); a kind whose CRD another app
-#      brings is "added", not an error; after the bootstrap sync: exit 0, "no differences";
+#      brings is "added", not an error (and `sync --dry-run` would create it, writing nothing);
+#      after the bootstrap sync: exit 0, "no differences";
 #   2. `kubectl patch` of fields plumb owns (a ConfigMap value, a Deployment's replicas):
 #      exit 1, the objects and the fields are named, in text, json and markdown; a field plumb
 #      does not own (a label kubectl adds) is no drift;
@@ -63,6 +64,13 @@ check "fresh: a custom resource whose CRD is in another app is added" \
     has "$work/d0.out" "added    Widget.example.com/team-b/side"
 check "fresh: the Secret's value is not shown" hasnt "$work/d0.out" "s3cr3t-value"
 check "fresh: the Secret's base64 value is not shown" hasnt "$work/d0.out" "czNjcjN0LXZhbHVl"
+mark=$(wc -l <"$SB_LOG")
+sync_ --dry-run >"$work/dry.out" 2>&1
+rc=$?
+check "dry run of a fresh cluster exits 0 (got $rc)" test "$rc" -eq 0
+check "dry run: a kind whose CRD an earlier app brings would be created" \
+    grep -q "created *Widget.example.com/team-b/side: dry run: would be created" "$work/dry.out"
+check "dry run: no write request" test "$(sandbox_writes "$mark" | wc -l)" -eq 0
 sync_ >"$work/sync1.out" 2>&1
 check "bootstrap sync exits 0" test $? -eq 0
 diff_ d1
