@@ -17,34 +17,20 @@
 
 #define MAX_JSON_PATCH_OPS 10000
 
-static json_t *status_body(int code, const char *reason, const char *message, json_t *details)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "kind", json_string("Status"));
-    json_object_set_new(o, "apiVersion", json_string("v1"));
-    json_object_set_new(o, "metadata", json_object());
-    json_object_set_new(o, "status", json_string("Failure"));
-    json_object_set_new(o, "message", json_string(message));
-    if (reason)
-        json_object_set_new(o, "reason", json_string(reason));
-    if (details)
-        json_object_set_new(o, "details", details);
-    json_object_set_new(o, "code", json_integer(code));
-    return o;
-}
-
 static int bad_request(json_t **err_status, const char *msg)
 {
-    *err_status = status_body(400, "BadRequest", msg, NULL);
+    *err_status = sb_status_new(400, "BadRequest", msg, NULL);
     return pl_error_set(PL_EINVALID, "patch: %s", msg);
 }
 
 /* NewGenericServerResponse(422, ...) as patch.go uses it for a failing JSON patch */
 static int generic_422(json_t **err_status, const char *why)
 {
-    *err_status = status_body(422, "Invalid",
-                              "the server rejected our request due to an error in our request",
-                              json_object());
+    json_t *details = json_object();
+    *err_status = sb_status_new(422, "Invalid",
+                                "the server rejected our request due to an error in our request",
+                                details);
+    json_decref(details);
     return pl_error_set(PL_EINVALID, "json patch: %s", why);
 }
 
@@ -254,7 +240,7 @@ int sb_patch_json(json_t **out, json_t **err_status, const json_t *live, const j
                       "Request entity too large: The allowed maximum operations in a JSON patch "
                       "is %d, got %zu",
                       MAX_JSON_PATCH_OPS, json_array_size(ops));
-        *err_status = status_body(413, "RequestEntityTooLarge", m.ptr ? m.ptr : "", NULL);
+        *err_status = sb_status_new(413, "RequestEntityTooLarge", m.ptr ? m.ptr : "", NULL);
         pl_buf_dispose(&m);
         return pl_error_set(PL_ETOOBIG, "json patch: too many operations");
     }
@@ -408,7 +394,7 @@ static int smp_list(json_t **res, const json_t *orig, const json_t *patch, const
     json_array_foreach(patch, i, it) {
         if (!json_is_object(it)) {
             json_decref(out);
-            *err_status = status_body(400, "BadRequest", "invalid JSON document", NULL);
+            *err_status = sb_status_new(400, "BadRequest", "invalid JSON document", NULL);
             return pl_error_set(PL_EINVALID, "strategic merge patch: list item is not an object");
         }
         json_t *kv = json_object_get(it, mkey);

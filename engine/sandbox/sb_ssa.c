@@ -893,22 +893,6 @@ static const sb_snode *root_of(const sb_schema *s)
 
 /* ---- status bodies ------------------------------------------------------------------------ */
 
-static json_t *status_body(int code, const char *reason, const char *message, json_t *details)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "kind", json_string("Status"));
-    json_object_set_new(o, "apiVersion", json_string("v1"));
-    json_object_set_new(o, "metadata", json_object());
-    json_object_set_new(o, "status", json_string("Failure"));
-    json_object_set_new(o, "message", json_string(message));
-    if (reason)
-        json_object_set_new(o, "reason", json_string(reason));
-    if (details)
-        json_object_set_new(o, "details", details);
-    json_object_set_new(o, "code", json_integer(code));
-    return o;
-}
-
 /* printManager of apimachinery's conflict.go */
 static void print_manager(pl_buf *b, const mfe *e)
 {
@@ -998,7 +982,8 @@ static json_t *conflict_status(mfl *l, sb_fs **conf)
     }
     json_t *details = json_object();
     json_object_set_new(details, "causes", causes);
-    json_t *st = status_body(409, "Conflict", msg.ptr ? msg.ptr : "", details);
+    json_t *st = sb_status_new(409, "Conflict", msg.ptr ? msg.ptr : "", details);
+    json_decref(details);
     pl_buf_dispose(&msg);
     pl_free(mgrs);
     pl_free(sets);
@@ -1055,7 +1040,7 @@ int sb_ssa_apply(json_t **out, json_t **err_status, const sb_schema *schema, con
         } else {
             pl_buf_puts(&m, e.text.ptr ? e.text.ptr : "");
         }
-        *err_status = status_body(500, NULL, m.ptr ? m.ptr : "", NULL);
+        *err_status = sb_status_new(500, NULL, m.ptr ? m.ptr : "", NULL);
         rc = pl_error_set(PL_EINVALID, "%s", m.ptr ? m.ptr : "apply failed");
         pl_buf_dispose(&m);
         goto done;
