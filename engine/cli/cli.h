@@ -73,6 +73,12 @@ int pl_cli_clusters_for(struct pl_kube **k, const struct pl_kube_config **cfg,
                         pl_cli_clusters *cs, const struct pl_app *app);
 /* Wait up to wait_ms for replies on any client (returns early when one arrives). */
 void pl_cli_clusters_wait(pl_cli_clusters *cs, int wait_ms);
+/* The executor options an app's Application sets (name, destination namespace - else the
+ * context's -, syncOptions, ignoreDifferences); the caller adds the command's own (prune,
+ * dry run, observe, timeout). Strings are borrowed from app and cfg. */
+struct pl_sync_app_opts;
+void pl_cli_sync_opts_for(struct pl_sync_app_opts *so, const struct pl_app *app,
+                          const struct pl_kube_config *cfg);
 /* Step the executors (borrowed; NULL entries skipped) in turn until every one has finished,
  * waiting on the clients' sockets in between. */
 struct pl_sync_app;

@@ -126,6 +126,26 @@ void pl_cli_clusters_wait(pl_cli_clusters *cs, int wait_ms)
             pl_kube_wait(cs->c[i].k, 1);
 }
 
+void pl_cli_sync_opts_for(pl_sync_app_opts *so, const pl_app *app, const pl_kube_config *cfg)
+{
+    pl_sync_app_opts init = PL_SYNC_APP_OPTS_INIT;
+
+    *so = init;
+    so->name = app->name;
+    so->dest_namespace = app->dest_namespace[0] ? app->dest_namespace
+                                                : pl_kube_config_namespace(cfg);
+    so->allow_empty = app->sync.allow_empty;
+    /* CreateNamespace=true creates the destination namespace, when the app names one */
+    so->create_namespace = app->sync.create_namespace && app->dest_namespace[0];
+    so->prune_last = app->sync.prune_last;
+    so->app_options = (app->sync.replace ? PL_SOPT_REPLACE : 0) |
+                      (app->sync.skip_dry_run_on_missing_resource ? PL_SOPT_SKIP_DRYRUN_MISSING
+                                                                  : 0);
+    so->prune_propagation = app->sync.prune_propagation_policy;
+    so->ignore_differences = app->ignore_differences;
+    so->respect_ignore_differences = app->sync.respect_ignore_differences;
+}
+
 void pl_cli_clusters_run(pl_cli_clusters *cs, struct pl_sync_app *const *apps, size_t n)
 {
     for (;;) {

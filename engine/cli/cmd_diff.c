@@ -164,19 +164,10 @@ static int diff_live(pl_drift_report *report, pl_app_tree *tree, pl_cli_clusters
             r->error = pl_strdup(pl_error_last()->message);
             continue;
         }
-        pl_sync_app_opts so = PL_SYNC_APP_OPTS_INIT;
-        so.name = app->name;
-        so.dest_namespace = app->dest_namespace[0] ? app->dest_namespace
-                                                   : pl_kube_config_namespace(cfg);
+        pl_sync_app_opts so;
+        pl_cli_sync_opts_for(&so, app, cfg);
         so.observe = 1;
         so.allow_empty = 1; /* an empty render: its whole inventory is what drifted */
-        so.create_namespace = app->sync.create_namespace && app->dest_namespace[0];
-        so.app_options = (app->sync.replace ? PL_SOPT_REPLACE : 0) |
-                              (app->sync.skip_dry_run_on_missing_resource
-                                   ? PL_SOPT_SKIP_DRYRUN_MISSING
-                                   : 0);
-        so.ignore_differences = app->ignore_differences;
-        so.respect_ignore_differences = app->sync.respect_ignore_differences;
         json_t *objs = pl_cli_applied_objects(app);
         if (pl_sync_app_new(&r->exec, k, objs, &so) < 0)
             r->error = pl_strdup(pl_error_last()->message);

@@ -376,25 +376,12 @@ int pl_cli_sync(int argc, char **argv)
                 s->skip_reason = pl_strdup(pl_error_last()->message);
                 continue;
             }
-            pl_sync_app_opts so = PL_SYNC_APP_OPTS_INIT;
-            so.name = s->app->name;
-            so.dest_namespace = s->app->dest_namespace[0] ? s->app->dest_namespace
-                                                          : pl_kube_config_namespace(cfg);
+            pl_sync_app_opts so;
+            pl_cli_sync_opts_for(&so, s->app, cfg);
             so.prune = prune || (s->app->sync.automated && s->app->sync.prune);
             so.prune_confirm = prune_confirm;
-            so.allow_empty = s->app->sync.allow_empty;
             so.dry_run = dry_run;
-            /* CreateNamespace=true creates the destination namespace, when the app names one */
-            so.create_namespace = s->app->sync.create_namespace && s->app->dest_namespace[0];
-            so.prune_last = s->app->sync.prune_last;
-            so.app_options = (s->app->sync.replace ? PL_SOPT_REPLACE : 0) |
-                              (s->app->sync.skip_dry_run_on_missing_resource
-                                   ? PL_SOPT_SKIP_DRYRUN_MISSING
-                                   : 0);
-            so.prune_propagation = s->app->sync.prune_propagation_policy;
             so.wave_timeout_ms = timeout_ms;
-            so.ignore_differences = s->app->ignore_differences;
-            so.respect_ignore_differences = s->app->sync.respect_ignore_differences;
             json_t *objs = pl_cli_applied_objects(s->app);
             /* the root of an App-of-Apps renders only Applications: nothing of its own */
             if (json_array_size(objs) == 0 && s->app->nchildren > 0)

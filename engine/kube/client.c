@@ -1448,8 +1448,10 @@ int pl_kube_batch_apply(pl_kube_batch *b, const json_t *obj, const pl_kube_apply
     return error;
 }
 
-int pl_kube_batch_create(pl_kube_batch *b, const json_t *obj, const pl_kube_write_opts *o,
-                         void *payload)
+/* create (POST to the collection) and update (PUT to the object): the same query */
+static int add_plain_write(pl_kube_batch *b, const json_t *obj, const pl_kube_write_opts *o,
+                           kverb verb, const char *method, int item, int strip_rv,
+                           void *payload)
 {
     pl_kube_write_opts d = PL_KUBE_WRITE_OPTS_INIT;
     pl_buf q = PL_BUF_INIT;
@@ -1458,26 +1460,22 @@ int pl_kube_batch_create(pl_kube_batch *b, const json_t *obj, const pl_kube_writ
     if (!o)
         o = &d;
     if ((error = write_query(&q, o->dry_run, o->field_manager, o->field_validation)) == 0)
-        error = add_object_write(b, obj, K_CREATE, "POST", PL_KUBE_UNSAFE, ACCEPT_JSON, &q, 0, 1,
-                                 payload);
+        error = add_object_write(b, obj, verb, method, PL_KUBE_UNSAFE, ACCEPT_JSON, &q, item,
+                                 strip_rv, payload);
     pl_buf_dispose(&q);
     return error;
+}
+
+int pl_kube_batch_create(pl_kube_batch *b, const json_t *obj, const pl_kube_write_opts *o,
+                         void *payload)
+{
+    return add_plain_write(b, obj, o, K_CREATE, "POST", 0, 1, payload);
 }
 
 int pl_kube_batch_update(pl_kube_batch *b, const json_t *obj, const pl_kube_write_opts *o,
                          void *payload)
 {
-    pl_kube_write_opts d = PL_KUBE_WRITE_OPTS_INIT;
-    pl_buf q = PL_BUF_INIT;
-    int error;
-
-    if (!o)
-        o = &d;
-    if ((error = write_query(&q, o->dry_run, o->field_manager, o->field_validation)) == 0)
-        error = add_object_write(b, obj, K_UPDATE, "PUT", PL_KUBE_UNSAFE, ACCEPT_JSON, &q, 1, 0,
-                                 payload);
-    pl_buf_dispose(&q);
-    return error;
+    return add_plain_write(b, obj, o, K_UPDATE, "PUT", 1, 0, payload);
 }
 
 /* Shared tail of key-addressed requests (get, delete, patch, list, watch). */
