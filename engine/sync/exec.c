@@ -798,6 +798,38 @@ static void submit_get(pl_sync_app *a, size_t ti)
     track(a, pl_kube_batch_get(a->batch, &k, NULL), ti);
 }
 
+/* LIST the app's members of t's kind (all namespaces) by the ApplySet label, once per kind:
+ * `listed` remembers the kinds already asked for. */
+static void submit_member_list(pl_sync_app *a, const task *t, json_t *listed)
+{
+    const char *av = pl_json_str(t->send, "apiVersion", NULL);
+    const char *kind = s_or(pl_json_str(t->send, "kind", NULL), "");
+    char gvk[256], g[128], v[64], sel[160];
+    snprintf(gvk, sizeof(gvk), "%s/%s", s_or(av, ""), kind);
+    if (json_object_get(listed, gvk))
+        return;
+    json_object_set_new(listed, gvk, json_true());
+    group_of(av, g, sizeof(g));
+    version_of(av, v, sizeof(v));
+    pl_objkey k = {g, v, kind, "", ""};
+    pl_kube_list_opts lo = PL_KUBE_LIST_OPTS_INIT;
+    snprintf(sel, sizeof(sel), "%s=%s", PL_APPLYSET_PART_OF_LABEL, a->parent_id);
+    lo.label_selector = sel;
+    track(a, pl_kube_batch_list(a->batch, &k, &lo, NULL), SIZE_MAX);
+}
+
+/* The identity of an inventory entry; g and v are the caller's buffers. */
+static void inv_key(pl_objkey *k, const inv_entry *e, char g[128], char v[64])
+{
+    group_of(e->api_version, g, 128);
+    version_of(e->api_version, v, 64);
+    k->group = g;
+    k->version = v;
+    k->kind = e->kind;
+    k->ns = e->ns;
+    k->name = e->name;
+}
+
 static int st_parent_get(pl_sync_app *a, int *sub)
 {
     if (*sub == 0) {
@@ -865,23 +897,8 @@ static int st_live(pl_sync_app *a, int *sub)
             json_t *seen = json_object();
             for (size_t i = 0; i < a->ntasks; i++) {
                 task *t = &a->tasks[i];
-                if (t->t->is_hook || t->adopt_only || t->done || t->pending_crd)
-                    continue;
-                const char *av = pl_json_str(t->send, "apiVersion", NULL);
-                const char *kind = pl_json_str(t->send, "kind", NULL);
-                char gvk[256], g[128], v[64];
-                snprintf(gvk, sizeof(gvk), "%s/%s", s_or(av, ""), s_or(kind, ""));
-                if (json_object_get(seen, gvk))
-                    continue;
-                json_object_set_new(seen, gvk, json_true());
-                group_of(av, g, sizeof(g));
-                version_of(av, v, sizeof(v));
-                pl_objkey k = {g, v, s_or(kind, ""), "", ""};
-                pl_kube_list_opts lo = PL_KUBE_LIST_OPTS_INIT;
-                char sel[128];
-                snprintf(sel, sizeof(sel), "%s=%s", PL_APPLYSET_PART_OF_LABEL, a->parent_id);
-                lo.label_selector = sel;
-                track(a, pl_kube_batch_list(a->batch, &k, &lo, NULL), SIZE_MAX);
+                if (!t->t->is_hook && !t->adopt_only && !t->done && !t->pending_crd)
+                    submit_member_list(a, t, seen);
             }
             json_decref(seen);
         }
@@ -1511,18 +1528,7 @@ static int st_health(pl_sync_app *a, int *sub)
                 continue;
             }
             json_object_set_new(a->health_keys, t->key, json_integer((json_int_t)pending[j]));
-            if (json_object_get(listed, gvk))
-                continue;
-            json_object_set_new(listed, gvk, json_true());
-            char g[128], v[64], sel[160];
-            const char *av = pl_json_str(t->send, "apiVersion", NULL);
-            group_of(av, g, sizeof(g));
-            version_of(av, v, sizeof(v));
-            pl_objkey k = {g, v, s_or(pl_json_str(t->send, "kind", NULL), ""), "", ""};
-            pl_kube_list_opts lo = PL_KUBE_LIST_OPTS_INIT;
-            snprintf(sel, sizeof(sel), "%s=%s", PL_APPLYSET_PART_OF_LABEL, a->parent_id);
-            lo.label_selector = sel;
-            track(a, pl_kube_batch_list(a->batch, &k, &lo, NULL), SIZE_MAX);
+            submit_member_list(a, t, listed);
         }
         json_decref(listed);
         json_decref(per_kind);
@@ -1756,9 +1762,8 @@ static int st_prune(pl_sync_app *a, int *sub)
     while (a->prune_pos < a->nprune && !strcmp(a->prune_list[a->prune_pos]->kind, kind)) {
         inv_entry *e = a->prune_list[a->prune_pos++];
         char g[128], v[64];
-        group_of(e->api_version, g, sizeof(g));
-        version_of(e->api_version, v, sizeof(v));
-        pl_objkey k = {g, v, e->kind, e->ns, e->name};
+        pl_objkey k;
+        inv_key(&k, e, g, v);
         pl_kube_delete_opts d = PL_KUBE_DELETE_OPTS_INIT;
         d.propagation = a->propagation;
         /* the item of this entry: the last one with the same identity */
@@ -1827,9 +1832,8 @@ static int st_observe_extras(pl_sync_app *a, int *sub)
             make_key(key, sizeof(key), e->api_version, e->kind, e->ns, e->name);
             if (json_object_get(a->live_by_key, key))
                 continue;
-            group_of(e->api_version, g, sizeof(g));
-            version_of(e->api_version, v, sizeof(v));
-            pl_objkey k = {g, v, e->kind, e->ns, e->name};
+            pl_objkey k;
+            inv_key(&k, e, g, v);
             track(a, pl_kube_batch_get(a->batch, &k, NULL), i);
         }
         *sub = 1;
