@@ -192,22 +192,11 @@ done:
 /* Without a repository: PATH's directory, then each ancestor, the first holding `rel`. */
 static char *find_base_upwards(pl_app_tree *t, const char *rel)
 {
-    char *cur = pl_fs_kind_of(t->fs, t->path) == PL_FS_DIR ? pl_strdup(t->path)
-                                                          : pl_path_dir(t->path);
-    while (cur) {
-        char *p = pl_path_join(cur, rel), *up;
-        int hit = p && pl_fs_kind_of(t->fs, p) == PL_FS_DIR;
-        pl_free(p);
-        if (hit)
-            return cur;
-        if (!strcmp(cur, "/"))
-            break;
-        up = pl_path_dir(cur);
-        pl_free(cur);
-        cur = up;
-    }
-    pl_free(cur);
-    return NULL;
+    char *start = pl_fs_kind_of(t->fs, t->path) == PL_FS_DIR ? pl_strdup(t->path)
+                                                            : pl_path_dir(t->path);
+    char *found = start ? pl_fs_find_upwards(t->fs, start, rel, 1) : NULL;
+    pl_free(start);
+    return found;
 }
 
 /* kustomize remote URL for repoURL + path + targetRevision (remote.c's syntax) */

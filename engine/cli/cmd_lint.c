@@ -227,26 +227,13 @@ static char *app_dir(collector *c, const json_t *src)
         return out;
     }
     /* no repository: PATH, then each ancestor, the first where the path exists */
-    cur = pl_strdup(c->path);
-    while (cur) {
-        char *up;
-        out = pl_path_join(cur, p);
-        if (out && pl_fs_kind_of(c->fs, out) == PL_FS_DIR) {
-            if (!c->app_base) {
-                c->app_base = cur;
-                cur = NULL;
-            }
-            break;
-        }
-        pl_free(out);
-        out = NULL;
-        if (!strcmp(cur, "/"))
-            break;
-        up = pl_path_dir(cur);
+    if (!(cur = pl_fs_find_upwards(c->fs, c->path, p, 1)))
+        return NULL;
+    out = pl_path_join(cur, p);
+    if (!c->app_base)
+        c->app_base = cur;
+    else
         pl_free(cur);
-        cur = up;
-    }
-    pl_free(cur);
     return out;
 }
 
@@ -375,25 +362,6 @@ static void collector_dispose(collector *c)
 }
 
 /* nearest ancestor of `path` (itself included) holding a .git entry; owned or NULL */
-static char *repo_root(pl_fs *fs, const char *path)
-{
-    char *cur = pl_strdup(path);
-    while (cur) {
-        char *git = pl_path_join(cur, ".git"), *up;
-        int hit = git && pl_fs_kind_of(fs, git) != PL_FS_NONE;
-        pl_free(git);
-        if (hit)
-            return cur;
-        if (!strcmp(cur, "/"))
-            break;
-        up = pl_path_dir(cur);
-        pl_free(cur);
-        cur = up;
-    }
-    pl_free(cur);
-    return NULL;
-}
-
 /* maas-render.yaml in PATH or an ancestor up to the repository root. */
 static int load_config(json_t **out, char **out_dir, pl_fs *fs, const char *path, const char *root)
 {
@@ -650,7 +618,7 @@ int pl_cli_lint(int argc, char **argv)
         cwd[0] = '\0';
     if ((error = pl_fs_dir_new(&fs)) < 0)
         goto done;
-    root = repo_root(fs, abspath);
+    root = pl_fs_find_upwards(fs, abspath, ".git", 0);
     if ((error = load_config(&config, &cfg_dir, fs, abspath, root)) < 0)
         goto done; /* rc 2: the configuration is unusable */
     if ((error = collector_init(&c, fs, abspath, root, 1)) < 0)

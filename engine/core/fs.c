@@ -398,3 +398,23 @@ int pl_path_within(const char *p, const char *root)
         return p[0] == '/';
     return strncmp(p, root, n) == 0 && (p[n] == '\0' || p[n] == '/');
 }
+
+char *pl_fs_find_upwards(pl_fs *fs, const char *start, const char *rel, int want_dir)
+{
+    char *cur = pl_strdup(start);
+
+    while (cur) {
+        char *p = pl_path_join(cur, rel), *up;
+        pl_fs_kind k = p ? pl_fs_kind_of(fs, p) : PL_FS_NONE;
+        pl_free(p);
+        if (want_dir ? k == PL_FS_DIR : k != PL_FS_NONE)
+            return cur;
+        if (!strcmp(cur, "/") || !strcmp(cur, "."))
+            break;
+        up = pl_path_dir(cur);
+        pl_free(cur);
+        cur = up;
+    }
+    pl_free(cur);
+    return NULL;
+}

@@ -43,6 +43,12 @@ void pl_fs_free(pl_fs *fs);
 /** Read a whole file (recorded). `out` is appended to. */
 int pl_fs_read(pl_fs *fs, const char *path, pl_buf *out);
 pl_fs_kind pl_fs_kind_of(pl_fs *fs, const char *path);
+/**
+ * The first of `start` and its ancestors (up to "/") under which `rel` exists (as a directory
+ * when want_dir), or NULL. Owned by the caller. For "the repository root" (rel ".git") and
+ * "the base an Application's source.path is relative to".
+ */
+char *pl_fs_find_upwards(pl_fs *fs, const char *start, const char *rel, int want_dir);
 int pl_fs_list(pl_fs *fs, const char *path, char ***out, size_t *count);
 void pl_fs_names_free(char **names, size_t count);
 int pl_fs_realpath(pl_fs *fs, const char *path, char **out);
