@@ -1368,7 +1368,7 @@ static char *dump_body(const json_t *obj, size_t *len)
 /* Shared tail of the object-carrying writes. */
 static int add_object_write(pl_kube_batch *b, const json_t *obj, kverb verb, const char *method,
                             pl_kube_safety safety, const char *ctype, pl_buf *query, int item,
-                            int strip_rv, void *payload)
+                            int strip_rv, int discard_object, void *payload)
 {
     target t;
     int slot, error;
@@ -1390,16 +1390,19 @@ static int add_object_write(pl_kube_batch *b, const json_t *obj, kverb verb, con
                                    NULL) < 0)
             goto nomem;
     }
-    /* the body names the namespace the URL uses (kubectl sets it the same way, §3.2) */
-    if (!(body = json_deep_copy(obj)))
+    /* the body names the namespace the URL uses (kubectl sets it the same way, §3.2); a copy
+     * only when the body must differ from the caller's object */
+    int add_ns = t.map.namespaced && !pl_json_str(obj, "metadata", "namespace", NULL);
+    int drop_rv = strip_rv && pl_json_path(obj, "metadata", "resourceVersion", NULL);
+    if (!(body = add_ns || drop_rv ? json_deep_copy(obj) : json_incref((json_t *)obj)))
         goto nomem;
-    if (t.map.namespaced && !pl_json_str(body, "metadata", "namespace", NULL)) {
+    if (add_ns) {
         json_t *md = pl_json_mkpath(body, "metadata", NULL);
         if (!md)
             goto nomem;
         json_object_set_new(md, "namespace", json_string(t.ns));
     }
-    if (strip_rv) { /* §5.1: a POST with a resourceVersion is rejected */
+    if (drop_rv) { /* §5.1: a POST with a resourceVersion is rejected */
         json_t *md = json_object_get(body, "metadata");
         if (json_is_object(md))
             json_object_del(md, "resourceVersion");
@@ -1407,6 +1410,7 @@ static int add_object_write(pl_kube_batch *b, const json_t *obj, kverb verb, con
     if (!(r = req_new(b->k, verb, method, safety)))
         goto nomem;
     r->ctype = ctype;
+    r->discard_object = discard_object;
     if (!(r->body = dump_body(body, &r->body_len)) || pl_buf_puts(&t.path, query->ptr ? query->ptr : "") < 0 ||
         !(r->subject = pl_strdup(t.subject.ptr)))
         goto nomem;
@@ -1441,10 +1445,8 @@ int pl_kube_batch_apply(pl_kube_batch *b, const json_t *obj, const pl_kube_apply
         return error;
     }
     error = add_object_write(b, obj, K_APPLY, "PATCH", PL_KUBE_IDEMPOTENT,
-                             "application/apply-patch+yaml", &q, 1, 0, payload);
+                             "application/apply-patch+yaml", &q, 1, 0, o->discard_object, payload);
     pl_buf_dispose(&q);
-    if (error >= 0 && o->discard_object && b->ops[error]->req)
-        b->ops[error]->req->discard_object = 1;
     return error;
 }
 
@@ -1461,7 +1463,7 @@ static int add_plain_write(pl_kube_batch *b, const json_t *obj, const pl_kube_wr
         o = &d;
     if ((error = write_query(&q, o->dry_run, o->field_manager, o->field_validation)) == 0)
         error = add_object_write(b, obj, verb, method, PL_KUBE_UNSAFE, ACCEPT_JSON, &q, item,
-                                 strip_rv, payload);
+                                 strip_rv, 0, payload);
     pl_buf_dispose(&q);
     return error;
 }
