@@ -23,11 +23,37 @@
 
 #define MAX_DEPTH 2048
 
+/* pl_buf_putc without the call and the copy when there is room: the writer emits a quote,
+ * colon or comma between every two tokens */
+static inline int put1(pl_buf *out, char c)
+{
+    if (out->len + 2 <= out->cap && (out->max == 0 || out->len + 1 <= out->max)) {
+        out->ptr[out->len++] = c;
+        out->ptr[out->len] = '\0';
+        return 0;
+    }
+    return pl_buf_putc(out, c);
+}
+
+/* decimal text of an integer (what "%" JSON_INTEGER_FORMAT prints) without snprintf */
+static int put_int(pl_buf *out, json_int_t v)
+{
+    char b[24], *p = b + sizeof(b);
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    if (v < 0)
+        *--p = '-';
+    return pl_buf_put(out, p, (size_t)(b + sizeof(b) - p));
+}
+
 int pl_json_write_string(pl_buf *out, const char *s, size_t len)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t run = 0; /* start of the bytes not yet copied */
-    int rc = pl_buf_putc(out, '"');
+    int rc = put1(out, '"');
 
     for (size_t i = 0; rc == 0 && i < len; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -56,7 +82,7 @@ int pl_json_write_string(pl_buf *out, const char *s, size_t len)
     }
     if (rc == 0)
         rc = pl_buf_put(out, s + run, len - run);
-    return rc == 0 ? pl_buf_putc(out, '"') : rc;
+    return rc == 0 ? put1(out, '"') : rc;
 }
 
 static int dump_real(pl_buf *out, double v)
@@ -90,7 +116,6 @@ static int dump_real(pl_buf *out, double v)
 
 static int dump(pl_buf *out, const json_t *v, int depth)
 {
-    char num[32];
     int rc = 0;
 
     if (depth > MAX_DEPTH)
@@ -100,33 +125,32 @@ static int dump(pl_buf *out, const json_t *v, int depth)
         const char *key;
         json_t *val;
         int first = 1;
-        if ((rc = pl_buf_putc(out, '{')) < 0)
+        if ((rc = put1(out, '{')) < 0)
             return rc;
         json_object_foreach((json_t *)v, key, val)
         {
-            if ((!first && (rc = pl_buf_putc(out, ',')) < 0) ||
+            if ((!first && (rc = put1(out, ',')) < 0) ||
                 (rc = pl_json_write_string(out, key, strlen(key))) < 0 ||
-                (rc = pl_buf_putc(out, ':')) < 0 || (rc = dump(out, val, depth + 1)) < 0)
+                (rc = put1(out, ':')) < 0 || (rc = dump(out, val, depth + 1)) < 0)
                 return rc;
             first = 0;
         }
-        return pl_buf_putc(out, '}');
+        return put1(out, '}');
     }
     case JSON_ARRAY: {
         size_t n = json_array_size(v);
-        if ((rc = pl_buf_putc(out, '[')) < 0)
+        if ((rc = put1(out, '[')) < 0)
             return rc;
         for (size_t i = 0; i < n; i++)
-            if ((i && (rc = pl_buf_putc(out, ',')) < 0) ||
+            if ((i && (rc = put1(out, ',')) < 0) ||
                 (rc = dump(out, json_array_get(v, i), depth + 1)) < 0)
                 return rc;
-        return pl_buf_putc(out, ']');
+        return put1(out, ']');
     }
     case JSON_STRING:
         return pl_json_write_string(out, json_string_value(v), json_string_length(v));
     case JSON_INTEGER:
-        snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        return pl_buf_puts(out, num);
+        return put_int(out, json_integer_value(v));
     case JSON_REAL:
         return dump_real(out, json_real_value(v));
     case JSON_TRUE:

@@ -38,6 +38,11 @@ typedef struct api_ctx {
     char ua_manager[129];
     char now[32];
     sb_entry *written; /* the entry a write stored (valid while the lock is held) */
+    json_t *pre_body;  /* the JSON object body, parsed before the store lock (owned) */
+    /* a write's answer, serialised after the store lock is released (respond_later) */
+    json_t *reply_obj; /* owned reference */
+    int reply_code;
+    char reply_kind[256];
 } api_ctx;
 
 enum { FV_IGNORE = 0, FV_WARN = 1, FV_STRICT = 2 };
@@ -167,8 +172,12 @@ static void respond_obj(api_ctx *c, int code, const json_t *obj)
     json_decref(o);
 }
 
-static void respond_text(api_ctx *c, int code, const sb_text *t)
+static void respond_text_kind(api_ctx *c, int code, const sb_text *t, const char *kind)
 {
+    if (t == NULL) {
+        status_resp(c, 500, "InternalError", "out of memory", NULL);
+        return;
+    }
     pl_buf_clear(&c->resp->body);
     const char *av = NULL;
     /* rewrite only when the stored apiVersion differs from the requested one */
@@ -179,11 +188,44 @@ static void respond_text(api_ctx *c, int code, const sb_text *t)
         if (p == NULL || (size_t)(p - t->s) > t->tm_len || strncmp(p, want, strlen(want)) != 0)
             av = c->gv;
     }
-    sb_text_append(&c->resp->body, t, c->t->kind, av, 1);
+    sb_text_append(&c->resp->body, t, kind, av, 1);
     pl_buf_putc(&c->resp->body, '\n');
     pl_free(c->resp->content_type);
     c->resp->content_type = NULL;
     c->resp->status = code;
+}
+
+static void respond_text(api_ctx *c, int code, const sb_text *t)
+{
+    respond_text_kind(c, code, t, c->t->kind);
+}
+
+/*
+ * Answer a write with the object it stored. Serialising it is the largest single piece of
+ * a write, and nobody else needs that text unless they read the object (sb_entry_text), so
+ * the writer keeps a reference to the immutable stored object and serialises it after the
+ * store lock is released (reply_now): other requests go on meanwhile.
+ */
+static void respond_later(api_ctx *c, int code, sb_entry *e)
+{
+    json_decref(c->reply_obj);
+    c->reply_obj = json_incref(e->obj);
+    c->reply_code = code;
+    snprintf(c->reply_kind, sizeof(c->reply_kind), "%s", c->t->kind);
+    /* whatever the handler set before is replaced by the object */
+    pl_buf_clear(&c->resp->body);
+    c->resp->status = code;
+}
+
+static void reply_now(api_ctx *c)
+{
+    if (c->reply_obj == NULL)
+        return;
+    sb_text *t = sb_text_new(c->reply_obj);
+    respond_text_kind(c, c->reply_code, t, c->reply_kind);
+    sb_text_unref(t);
+    json_decref(c->reply_obj);
+    c->reply_obj = NULL;
 }
 
 static const char *user_agent_manager(api_ctx *c)
@@ -227,6 +269,41 @@ static const char *media_type(const char *ct, char *buf, size_t n)
 
 /* ---- body decoding ------------------------------------------------------------------------- */
 
+/*
+ * Every request runs under the store lock, so what can be done before it is done there: a
+ * body that is a JSON object (what clients send for every write) is parsed before the lock is
+ * taken (parse_early) and handed to the first handler that asks for it (take_body). Anything
+ * else - YAML, an invalid body, arrays, scalars - is parsed where it always was, so errors and
+ * their order (a 404 before a 400) do not change.
+ */
+static json_t *parse_early(const sb_request *req)
+{
+    const char *b = req->body;
+    size_t n = req->body ? req->body_len : 0, i = 0;
+    while (i < n && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t'))
+        i++;
+    if (i == n || b[i] != '{')
+        return NULL;
+    json_t *doc = json_loadb(b, n, JSON_DECODE_ANY, NULL);
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        return NULL;
+    }
+    return doc;
+}
+
+/* The body parsed as json_loadb(body, flags) would; the caller owns the result. */
+static json_t *take_body(api_ctx *c, size_t flags, json_error_t *jerr)
+{
+    json_t *doc = c->pre_body;
+    if (doc != NULL) {
+        c->pre_body = NULL; /* an object parses the same with or without JSON_DECODE_ANY */
+        return doc;
+    }
+    return json_loadb(c->req->body ? c->req->body : "", c->req->body ? c->req->body_len : 0,
+                      flags, jerr);
+}
+
 /* Parse a JSON (or YAML when allowed) object body. Fills a 400/415 response on failure. */
 static json_t *decode_body(api_ctx *c, int allow_yaml, const char *what)
 {
@@ -262,7 +339,7 @@ static json_t *decode_body(api_ctx *c, int allow_yaml, const char *what)
         json_decref(docs);
     } else {
         json_error_t jerr;
-        doc = json_loadb(body, len, JSON_DECODE_ANY, &jerr);
+        doc = take_body(c, JSON_DECODE_ANY, &jerr);
         if (doc == NULL) {
             pl_buf m = PL_BUF_INIT;
             pl_buf_printf(&m, "couldn't get version/kind; json parse error: %s", jerr.text);
@@ -601,7 +678,7 @@ static void do_create(api_ctx *c, json_t *obj, int applied)
         sb_store_kick(c->st);
     }
     c->written = e;
-    respond_text(c, 201, e->text);
+    respond_later(c, 201, e);
 done:
     json_decref(obj);
 }
@@ -740,7 +817,7 @@ static void do_update(api_ctx *c, sb_entry *old, json_t *obj, int applied)
     json_object_set(meta_of(res), "resourceVersion",
                     pl_json_path(live, "metadata", "resourceVersion", NULL));
     if (sb_obj_equal_ignoring_times(live, res)) {
-        respond_text(c, 200, old->text);
+        respond_later(c, 200, old);
         goto done;
     }
     if (c->dry_run) {
@@ -762,7 +839,7 @@ static void do_update(api_ctx *c, sb_entry *old, json_t *obj, int applied)
                                   meta_str(stored, "name"));
     /* the stored text is this very object, already serialised by the store */
     if (c->written != NULL && c->written->obj == stored)
-        respond_text(c, 200, c->written->text);
+        respond_later(c, 200, c->written);
     else
         respond_obj(c, 200, stored);
     json_decref(stored);
@@ -872,7 +949,7 @@ static void handle_get(api_ctx *c)
         json_decref(s);
         return;
     }
-    respond_text(c, 200, e->text);
+    respond_text(c, 200, sb_entry_text(e));
 }
 
 static int b64_encode(pl_buf *out, const unsigned char *data, size_t len)
@@ -1006,7 +1083,13 @@ static void handle_list(api_ctx *c)
         if (count > 0)
             pl_buf_putc(&items, ',');
         const char *sav = pl_json_str(e->obj, "apiVersion", NULL);
-        sb_text_append(&items, e->text, c->t->kind,
+        const sb_text *et = sb_entry_text(e);
+        if (et == NULL) {
+            pl_buf_dispose(&items);
+            status_resp(c, 500, "InternalError", "out of memory", NULL);
+            goto done;
+        }
+        sb_text_append(&items, et, c->t->kind,
                        (rewrite && !streq(sav, c->gv)) ? c->gv : NULL, with_tm);
         count++;
         last = e;
@@ -1146,7 +1229,7 @@ static void handle_apply(api_ctx *c)
                            body[lead] == '\t'))
         lead++;
     if (lead < blen && body[lead] == '{') {
-        json_t *one = json_loadb(body, blen, 0, NULL);
+        json_t *one = take_body(c, 0, NULL);
         if (json_is_object(one)) {
             docs = json_array();
             json_array_append_new(docs, one);
@@ -1286,8 +1369,7 @@ static void handle_patch(api_ctx *c)
         return;
     }
     json_error_t jerr;
-    json_t *patch = json_loadb(c->req->body ? c->req->body : "",
-                               c->req->body ? c->req->body_len : 0, JSON_DECODE_ANY, &jerr);
+    json_t *patch = take_body(c, JSON_DECODE_ANY, &jerr);
     if (patch == NULL) {
         pl_buf m = PL_BUF_INIT;
         pl_buf_printf(&m, "error decoding patch: %s", jerr.text);
@@ -1346,7 +1428,7 @@ static int delete_options(api_ctx *c, sb_del_opts *o, json_t **holder)
     *holder = NULL;
     if (c->req->body != NULL && c->req->body_len > 0) {
         json_error_t jerr;
-        json_t *b = json_loadb(c->req->body, c->req->body_len, 0, &jerr);
+        json_t *b = take_body(c, 0, &jerr);
         if (!json_is_object(b)) {
             pl_buf m = PL_BUF_INIT;
             pl_buf_printf(&m, "couldn't get version/kind; json parse error: %s", jerr.text);
@@ -1579,6 +1661,8 @@ void sb_api_handle(sb_server *srv, const sb_request *req, sb_response *resp)
         return;
     int n = split_path(c, req->path ? req->path : "", segs);
     int r = 0, locked = 0;
+    if (req->method != NULL && strcmp(req->method, "GET") != 0)
+        c->pre_body = parse_early(req);
     if (n < 2 || c->st == NULL) {
         plain_404(resp);
         goto done;
@@ -1712,5 +1796,7 @@ done:
         sb_sim_written(srv, c->coll, c->written); /* after the response body was built */
     if (locked)
         pthread_mutex_unlock(&c->st->lock);
+    reply_now(c);
+    json_decref(c->pre_body);
     pl_free(c->segbuf);
 }

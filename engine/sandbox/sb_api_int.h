@@ -29,7 +29,7 @@ typedef struct sb_entry {
     char *ns;   /* "" for cluster-scoped objects */
     char *name;
     json_t *obj;     /* owned; immutable once stored */
-    sb_text *text;   /* owned reference */
+    sb_text *text;   /* owned reference, NULL until first needed (sb_entry_text) */
     uint64_t rv;
     int64_t mtime_ms; /* monotonic ms of the last persisted write */
 } sb_entry;
@@ -51,7 +51,7 @@ typedef struct sb_event {
     char *ns, *name; /* owned */
     json_t *obj;     /* owned reference: the object after the event */
     json_t *prev;    /* owned reference: the object before (MODIFIED), else NULL */
-    sb_text *text;   /* owned reference */
+    sb_text *text;   /* owned reference, NULL until first needed (sb_event_text) */
     uint64_t rv;
 } sb_event;
 
@@ -92,6 +92,14 @@ void sb_random_suffix(char *out, size_t n);
 /* ---- store (sb_store.c); caller holds st->lock unless stated ------------------------------ */
 
 sb_text *sb_text_new(const json_t *obj);
+/*
+ * The text of a stored object or of a watch event, serialised on first use: most writes are
+ * never read back, and the writer answers from its own reference after the lock is released
+ * (sb_api.c), so no text is built under the lock unless a reader needs it. Borrowed; NULL
+ * only when out of memory.
+ */
+const sb_text *sb_entry_text(sb_entry *e);
+const sb_text *sb_event_text(sb_event *ev);
 
 void sb_text_unref(sb_text *t);
 /*

@@ -239,7 +239,11 @@ static void ctl_dump(sb_server *srv, sb_response *resp)
         for (size_t j = 0; j < c->n; j++) {
             if (!first)
                 pl_buf_putc(&out, ',');
-            sb_text_append(&out, c->items[j]->text, NULL, NULL, 1);
+            const sb_text *t = sb_entry_text(c->items[j]);
+            if (t != NULL)
+                sb_text_append(&out, t, NULL, NULL, 1);
+            else /* out of memory: the caller sees a null item, not a broken document */
+                pl_buf_puts(&out, "null");
             first = 0;
         }
     }

@@ -780,7 +780,11 @@ int sb_server_start(sb_server *srv)
         MHD_OPTION_HTTPS_MEM_KEY, h->tls.server_key_pem, MHD_OPTION_HTTPS_MEM_CERT,
         h->tls.server_cert_pem, MHD_OPTION_HTTPS_MEM_TRUST, h->tls.ca_cert_pem,
         MHD_OPTION_URI_LOG_CALLBACK, uri_logger, h, MHD_OPTION_NOTIFY_COMPLETED, request_done,
-        h, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)2000, MHD_OPTION_CONNECTION_TIMEOUT,
+        h, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)2000,
+        /* MHD zeroes a connection's whole memory pool for every request: 32 KiB by default,
+         * 5% of the sandbox's work in a 1,000-object sync. Headers are all that must fit
+         * (bodies are copied out as they arrive, responses are not built in the pool). */
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024), MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned int)120, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, h, MHD_OPTION_END);
     if (h->daemon == NULL) {
         srv->http = NULL;

@@ -214,6 +214,19 @@ typedef struct walk {
     int oom;
 } walk;
 
+/* A walk with an empty path: the path array (MAX_DEPTH entries) is not zeroed, only the
+ * entries below depth are ever read. */
+static walk *walk_new(void)
+{
+    walk *w = pl_malloc(sizeof(*w));
+    if (w != NULL) {
+        w->depth = 0;
+        w->e = NULL;
+        w->oom = 0;
+    }
+    return w;
+}
+
 static int push_field(walk *w, const char *name)
 {
     if (w->depth >= MAX_DEPTH)
@@ -542,7 +555,7 @@ static int cmp_run(cmpres *c, const json_t *l, const json_t *r, const sb_snode *
     c->added = sb_fs_new();
     c->modified = sb_fs_new();
     c->removed = sb_fs_new();
-    walk *w = pl_calloc(1, sizeof(*w));
+    walk *w = walk_new();
     if (!c->added || !c->modified || !c->removed || !w) {
         pl_free(w);
         return pl_error_set(PL_ENOMEM, "out of memory");
@@ -1014,7 +1027,7 @@ int sb_ssa_apply(json_t **out, json_t **err_status, const sb_schema *schema, con
 
     /* 1. the applied set; undeclared fields and duplicate keys fail like SMD's typed
      *    conversion (§4.1: a reason-less 500) */
-    w = pl_calloc(1, sizeof(*w));
+    w = walk_new();
     applied = sb_fs_new();
     if (!w || !applied) {
         rc = pl_error_set(PL_ENOMEM, "out of memory");

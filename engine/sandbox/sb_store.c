@@ -17,6 +17,9 @@
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,16 +63,50 @@ static void random_bytes(unsigned char *buf, size_t n)
     }
 }
 
+static uint64_t uid_seed[2];
+
+static void uid_seed_init(void)
+{
+    random_bytes((unsigned char *)uid_seed, sizeof(uid_seed));
+}
+
+/* splitmix64's output function: a bijection on 64-bit values */
+static uint64_t mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/*
+ * A version-4 UUID for metadata.uid. Every object gets one, and RAND_bytes cost ~15,000
+ * instructions a call (its fork and reseed checks), so the random bits come from a process
+ * seed (RAND_bytes, once) mixed with a counter through a bijection: ids never repeat within a
+ * process and differ between sandboxes.
+ */
 void sb_uuid4(char out[37])
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    static _Atomic uint64_t counter;
     unsigned char b[16];
-    random_bytes(b, sizeof(b));
+    pthread_once(&once, uid_seed_init);
+    uint64_t n = atomic_fetch_add(&counter, 1);
+    uint64_t hi = mix64(uid_seed[0] + n), lo = mix64(uid_seed[1] ^ n);
+    for (int i = 0; i < 8; i++) {
+        b[i] = (unsigned char)(hi >> (56 - 8 * i));
+        b[8 + i] = (unsigned char)(lo >> (56 - 8 * i));
+    }
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    snprintf(out, 37,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-             b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-             b[15]);
+    static const char hex[] = "0123456789abcdef";
+    char *o = out;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            *o++ = '-';
+        *o++ = hex[b[i] >> 4];
+        *o++ = hex[b[i] & 15];
+    }
+    *o = '\0';
 }
 
 void sb_random_suffix(char *out, size_t n)
@@ -114,6 +151,20 @@ done:
     pl_buf_dispose(&b);
     pl_buf_dispose(&pre);
     return t;
+}
+
+const sb_text *sb_entry_text(sb_entry *e)
+{
+    if (e->text == NULL)
+        e->text = sb_text_new(e->obj);
+    return e->text;
+}
+
+const sb_text *sb_event_text(sb_event *ev)
+{
+    if (ev->text == NULL)
+        ev->text = sb_text_new(ev->obj);
+    return ev->text;
 }
 
 int sb_text_append(pl_buf *out, const sb_text *t, const char *kind, const char *gv,
@@ -317,7 +368,8 @@ static void record_event(sb_store *st, int type, sb_coll *c, sb_entry *e, json_t
     ev->obj = json_incref(obj);
     ev->prev = prev ? json_incref(prev) : NULL;
     ev->text = text;
-    text->refs++;
+    if (text != NULL)
+        text->refs++;
     ev->rv = st->rv;
     st->ring_n++;
     pthread_cond_broadcast(&st->changed);
@@ -424,11 +476,6 @@ static int put_raw(sb_coll *c, json_t *obj, uint64_t rv, sb_entry **out_entry, j
     }
     if (!c->namespaced)
         ns = "";
-    sb_text *text = sb_text_new(ordered);
-    if (text == NULL) {
-        json_decref(ordered);
-        return PL_ENOMEM;
-    }
     sb_entry *e = sb_store_get(c, ns ? ns : "", name);
     if (prev != NULL)
         *prev = NULL;
@@ -447,13 +494,12 @@ static int put_raw(sb_coll *c, json_t *obj, uint64_t rv, sb_entry **out_entry, j
                 pl_free(e->name);
                 pl_free(e);
             }
-            sb_text_unref(text);
             json_decref(ordered);
             return PL_ENOMEM;
         }
     }
     e->obj = ordered;
-    e->text = text;
+    e->text = NULL;
     e->rv = rv;
     e->mtime_ms = sb_mono_ms();
     if (out_entry != NULL)
@@ -496,12 +542,10 @@ int sb_store_remove(sb_store *st, sb_coll *c, sb_entry *e, json_t *last, json_t 
         json_object_set_new(meta, "resourceVersion", json_string(rvs));
     json_t *ordered = sb_obj_ordered(last);
     json_decref(last);
-    sb_text *text = ordered ? sb_text_new(ordered) : NULL;
-    if (text != NULL) {
-        /* DELETED carries the last state with the deletion's RV (API-NOTES §10.1) */
-        record_event(st, SB_EV_DELETED, c, e, ordered, text, NULL);
-        sb_text_unref(text);
-    }
+    /* DELETED carries the last state with the deletion's RV (API-NOTES §10.1); its text is
+     * made when a watcher needs it */
+    if (ordered != NULL)
+        record_event(st, SB_EV_DELETED, c, e, ordered, NULL, NULL);
     journal_del(st, c, e);
     const char *uid = pl_json_str(e->obj, "metadata", "uid", NULL);
     if (uid != NULL)

@@ -35,7 +35,10 @@ static void event_line(watch_stream *w, pl_buf *out, const char *type, const sb_
     pl_buf_printf(out, "{\"type\":\"%s\",\"object\":", type);
     const char *av = pl_json_str(obj, "apiVersion", NULL);
     /* event objects always carry kind/apiVersion (API-NOTES §10.1) */
-    sb_text_append(out, text, w->kind, (av && strcmp(av, w->gv) != 0) ? w->gv : NULL, 1);
+    if (text == NULL) /* out of memory serialising the object */
+        pl_buf_puts(out, "{}");
+    else
+        sb_text_append(out, text, w->kind, (av && strcmp(av, w->gv) != 0) ? w->gv : NULL, 1);
     pl_buf_puts(out, "}\n");
 }
 
@@ -89,15 +92,16 @@ static int drain(watch_stream *w, pl_buf *out)
         if (ev->type == SB_EV_MODIFIED) {
             int now = sel_match(w, ev->obj), before = sel_match(w, ev->prev);
             if (now && before)
-                event_line(w, out, "MODIFIED", ev->text, ev->obj);
+                event_line(w, out, "MODIFIED", sb_event_text(ev), ev->obj);
             else if (now)
-                event_line(w, out, "ADDED", ev->text, ev->obj);
+                event_line(w, out, "ADDED", sb_event_text(ev), ev->obj);
             else if (before)
-                event_line(w, out, "DELETED", ev->text, ev->obj);
+                event_line(w, out, "DELETED", sb_event_text(ev), ev->obj);
             else
                 continue;
         } else if (sel_match(w, ev->obj)) {
-            event_line(w, out, ev->type == SB_EV_ADDED ? "ADDED" : "DELETED", ev->text, ev->obj);
+            event_line(w, out, ev->type == SB_EV_ADDED ? "ADDED" : "DELETED", sb_event_text(ev),
+                       ev->obj);
         } else {
             continue;
         }
@@ -205,7 +209,7 @@ int sb_watch_open(sb_server *srv, sb_response *resp, sb_coll *coll, const sb_typ
         for (size_t i = 0; i < coll->n; i++) {
             sb_entry *e = coll->items[i];
             if (ns_match(w, e->ns) && sel_match(w, e->obj))
-                event_line(w, &w->pending, "ADDED", e->text, e->obj);
+                event_line(w, &w->pending, "ADDED", sb_entry_text(e), e->obj);
         }
         w->pos = st->rv;
     } else {
