@@ -293,7 +293,7 @@ static int edit_map(json_t *k, const char *key, const json_t *add, const char *a
         else if (json_is_integer(v) || json_is_real(v) || json_is_boolean(v)) {
             char *s = json_dumps(v, JSON_ENCODE_ANY);
             json_object_set_new(m, name, json_string(s ? s : ""));
-            free(s);
+            pl_free(s);
         }
     }
     return 0;

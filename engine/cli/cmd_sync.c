@@ -434,7 +434,7 @@ int pl_cli_sync(int argc, char **argv)
         json_t *rep = report_json(runs, nruns, total_writes);
         char *text = json_dumps(rep, JSON_INDENT(2));
         printf("%s\n", text ? text : "{}");
-        free(text);
+        pl_free(text);
         json_decref(rep);
     } else {
         print_text(stdout, runs, nruns);

@@ -44,10 +44,15 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "maas"))
         return pl_cli_maas(argc - 1, argv + 1);
     if (!strcmp(argv[1], "lint")) return pl_cli_lint(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "diff"))
-        return pl_cli_diff(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "sync"))
-        return pl_cli_sync(argc - 1, argv + 1);
+    /* sync and diff parse and drop a JSON tree per object and per LIST answer on this thread:
+     * they allocate through core's small-block pool (engine/core/alloc.c) */
+    if (!strcmp(argv[1], "diff") || !strcmp(argv[1], "sync")) {
+        pl_alloc_pool_enter();
+        int rc = argv[1][0] == 'd' ? pl_cli_diff(argc - 1, argv + 1)
+                                   : pl_cli_sync(argc - 1, argv + 1);
+        pl_alloc_pool_leave();
+        return rc;
+    }
     if (!strcmp(argv[1], "sandbox"))
         return pl_cli_sandbox(argc - 1, argv + 1);
     if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {

@@ -91,7 +91,7 @@ static void push_key(pl_buf *p, const char *k)
         json_t *s = json_string(k);
         char *q = s ? json_dumps(s, JSON_ENCODE_ANY) : NULL;
         pl_buf_printf(p, "[%s]", q ? q : "\"?\"");
-        free(q);
+        pl_free(q);
         json_decref(s);
     }
 }

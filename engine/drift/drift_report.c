@@ -366,7 +366,7 @@ static int write_json(pl_buf *out, const pl_drift_report *r)
     text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     if (!text || (error = pl_buf_puts(out, text)) < 0 || (error = pl_buf_putc(out, '\n')) < 0)
         error = error ? error : pl_error_set(PL_ENOMEM, "out of memory");
-    free(text);
+    pl_free(text);
     json_decref(doc);
     return error;
 }

@@ -34,7 +34,7 @@
  * and a handful of connections already keeps an API server busy. Over HTTP/2 requests are
  * multiplexed on one connection and max_in_flight applies alone. Watches hold a connection
  * for their whole life and are not counted here, so that they cannot starve other requests. */
-#define H1_MAX_IN_FLIGHT 8
+#define H1_MAX_IN_FLIGHT 4
 /* Nothing listens (connection refused, unknown host): a few quick attempts ride out a
  * restarting API server, then the server counts as down for DOWN_MS and further requests fail
  * at once with the same message instead of each spending the whole backoff budget (kubectl

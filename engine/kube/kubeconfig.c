@@ -1088,7 +1088,7 @@ done:
     }
     json_decref(cred);
     json_decref(info);
-    free(info_text); /* jansson's allocator */
+    pl_free(info_text); /* jansson's allocator */
     free_strv(envp);
     pl_free(argv);
     return error;

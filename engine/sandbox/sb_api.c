@@ -224,7 +224,7 @@ static void reply_now(api_ctx *c)
     sb_text *t = sb_text_new(c->reply_obj);
     respond_text_kind(c, c->reply_code, t, c->reply_kind);
     sb_text_unref(t);
-    json_decref(c->reply_obj);
+    sb_store_release(c->st, c->reply_obj);
     c->reply_obj = NULL;
 }
 
@@ -389,7 +389,7 @@ static int check_type_meta(api_ctx *c, json_t *obj)
         pl_buf_printf(&m, "Object 'Kind' is missing in '%s'", text ? text : "");
         bad_request(c, m.ptr);
         pl_buf_dispose(&m);
-        free(text);
+        pl_free(text);
         return -1;
     }
     if (av != NULL && av[0] && strcmp(av, want) != 0) {
@@ -1103,7 +1103,7 @@ static void handle_list(api_ctx *c)
             pl_buf_puts(&out, ",\"continue\":\"");
             b64_encode(&out, (const unsigned char *)js, strlen(js));
             pl_buf_putc(&out, '"');
-            free(js);
+            pl_free(js);
         }
     }
     pl_buf_puts(&out, "},");
@@ -1794,8 +1794,10 @@ no_route:
 done:
     if (locked && c->written != NULL)
         sb_sim_written(srv, c->coll, c->written); /* after the response body was built */
-    if (locked)
+    if (locked) {
+        sb_store_drain_released(c->st);
         pthread_mutex_unlock(&c->st->lock);
+    }
     reply_now(c);
     json_decref(c->pre_body);
     pl_free(c->segbuf);

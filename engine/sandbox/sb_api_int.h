@@ -13,6 +13,8 @@
 #ifndef PL_SANDBOX_SB_API_INT_H
 #define PL_SANDBOX_SB_API_INT_H
 
+#include <stdatomic.h>
+
 #include "sb.h"
 
 typedef struct sb_store sb_store;
@@ -55,8 +57,15 @@ typedef struct sb_event {
     uint64_t rv;
 } sb_event;
 
+/* an object reference dropped without the lock, released by the next lock holder */
+typedef struct sb_drop {
+    struct sb_drop *next;
+    json_t *obj;
+} sb_drop;
+
 struct sb_store {
     pthread_mutex_t lock;
+    sb_drop *_Atomic drops; /* lock-free stack of sb_store_release'd references */
     pthread_cond_t changed; /* broadcast on every event (watchers) */
     pthread_cond_t kick;    /* wakes the background thread */
     uint64_t rv;
@@ -92,6 +101,15 @@ void sb_random_suffix(char *out, size_t n);
 /* ---- store (sb_store.c); caller holds st->lock unless stated ------------------------------ */
 
 sb_text *sb_text_new(const json_t *obj);
+/*
+ * Drop a reference to a stored object (or part of one) without holding the lock. jansson's
+ * counts are atomic, but json_decref also reads the count plainly first, so every change of
+ * a shared object's count stays under the lock: this takes the lock when it is free and
+ * otherwise leaves the reference to the next holder (sb_store_drain_released). Takes obj.
+ */
+void sb_store_release(sb_store *st, json_t *obj);
+/** Release what sb_store_release left behind; caller holds the lock. */
+void sb_store_drain_released(sb_store *st);
 /*
  * The text of a stored object or of a watch event, serialised on first use: most writes are
  * never read back, and the writer answers from its own reference after the lock is released

@@ -202,7 +202,7 @@ void sb_control_handle(sb_server *srv, const sb_request *req, sb_response *resp)
             }
             sb_resp_text(resp, 200, NULL, text);
             pl_buf_putc(&resp->body, '\n');
-            free(text);
+            pl_free(text);
         } else if (strcmp(m, "DELETE") == 0) {
             sb_http_request_log_clear(srv);
             json_t *l = json_array();

@@ -615,7 +615,7 @@ static void doc_hash(char out[65], const json_t *doc)
 {
     char *text = json_dumps(doc, JSON_COMPACT);
     pl_sha256_hex(out, text ? text : "", text ? strlen(text) : 0);
-    free(text);
+    pl_free(text);
     for (char *p = out; *p; p++)
         *p = (char)toupper((unsigned char)*p);
 }

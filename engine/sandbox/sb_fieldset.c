@@ -483,14 +483,14 @@ static json_t *to_json_node(const sb_fs *s)
         }
         size_t tl = strlen(text);
         if (tl + 3 > sizeof(small) && !(key = pl_malloc(tl + 3))) {
-            free(dumped);
+            pl_free(dumped);
             json_decref(o);
             return NULL;
         }
         key[0] = kind_prefix[c->kind];
         key[1] = ':';
         memcpy(key + 2, text, tl + 1);
-        free(dumped);
+        pl_free(dumped);
         json_t *v = to_json_node(&c->node);
         int bad = !v || json_object_set_new(o, key, v) < 0;
         if (key != small)
@@ -558,7 +558,7 @@ int sb_value_render(pl_buf *out, const json_t *v)
     if (!t)
         return pl_error_set(PL_ENOMEM, "out of memory");
     int rc = pl_buf_puts(out, t);
-    free(t);
+    pl_free(t);
     return rc;
 }
 

@@ -713,7 +713,7 @@ static void put_value(pl_buf *b, const json_t *v)
     if (json_is_string(v)) {
         char *t = json_dumps(v, JSON_ENCODE_ANY);
         pl_buf_puts(b, t ? t : "\"\"");
-        free(t);
+        pl_free(t);
     } else {
         sb_value_render(b, v);
     }

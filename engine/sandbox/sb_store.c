@@ -153,6 +153,40 @@ done:
     return t;
 }
 
+void sb_store_release(sb_store *st, json_t *obj)
+{
+    if (obj == NULL)
+        return;
+    if (pthread_mutex_trylock(&st->lock) == 0) {
+        json_decref(obj);
+        sb_store_drain_released(st);
+        pthread_mutex_unlock(&st->lock);
+        return;
+    }
+    sb_drop *d = pl_malloc(sizeof(*d));
+    if (d == NULL) { /* out of memory: wait for the lock rather than leak */
+        pthread_mutex_lock(&st->lock);
+        json_decref(obj);
+        pthread_mutex_unlock(&st->lock);
+        return;
+    }
+    d->obj = obj;
+    d->next = atomic_load(&st->drops);
+    while (!atomic_compare_exchange_weak(&st->drops, &d->next, d))
+        ;
+}
+
+void sb_store_drain_released(sb_store *st)
+{
+    sb_drop *d = atomic_exchange(&st->drops, NULL);
+    while (d != NULL) {
+        sb_drop *next = d->next;
+        json_decref(d->obj);
+        pl_free(d);
+        d = next;
+    }
+}
+
 const sb_text *sb_entry_text(sb_entry *e)
 {
     if (e->text == NULL)
@@ -411,7 +445,7 @@ static void journal_append(sb_store *st, json_t *rec)
         pl_log(PL_LOG_ERROR, "sandbox", "cannot append to journal in %s: %s", st->dir,
                strerror(errno));
     st->journal_bytes += n + 1;
-    free(line);
+    pl_free(line);
     if (st->journal_bytes > JOURNAL_COMPACT_BYTES)
         compact(st);
 }
@@ -619,7 +653,7 @@ static int compact(sb_store *st)
         st->journal_bytes = 0;
     }
 done:
-    free(text);
+    pl_free(text);
     pl_buf_dispose(&path);
     pl_buf_dispose(&tmp);
     return rc;
@@ -731,6 +765,7 @@ static void store_free(sb_store *st)
 {
     if (st == NULL)
         return;
+    sb_store_drain_released(st);
     for (size_t i = 0; i < st->ring_n; i++)
         event_dispose(&st->ring[(st->ring_start + i) % st->ring_cap]);
     pl_free(st->ring);

@@ -77,7 +77,7 @@ json_t *sb_cause(const char *type, const char *field, const json_t *value, const
         /* strings quoted, numbers and booleans bare, the rest JSON (API-NOTES §6.2) */
         char *v = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
         pl_buf_printf(&m, ": %s", v ? v : "null");
-        free(v);
+        pl_free(v);
     }
     if (detail != NULL && detail[0])
         pl_buf_printf(&m, ": %s", detail);

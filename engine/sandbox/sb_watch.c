@@ -77,7 +77,7 @@ static int drain(watch_stream *w, pl_buf *out)
         json_t *s = sb_status_new(410, "Expired", m.ptr, NULL);
         char *txt = s ? json_dumps(s, JSON_COMPACT) : NULL;
         pl_buf_printf(out, "{\"type\":\"ERROR\",\"object\":%s}\n", txt ? txt : "{}");
-        free(txt);
+        pl_free(txt);
         json_decref(s);
         pl_buf_dispose(&m);
         w->finished = 1;

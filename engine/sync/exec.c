@@ -487,7 +487,7 @@ static json_t *parent_object(pl_sync_app *a, json_t *members)
                           PL_APPLYSET_TOOLING_ANN, TOOLING, PL_APPLYSET_GKS_ANN, gks ? gks : "",
                           PL_APPLYSET_NS_ANN, nsl.ptr ? nsl.ptr : "", "data", "inventory",
                           inv_text ? inv_text : "[]");
-    free(inv_text);
+    pl_free(inv_text);
     pl_free(gks);
     pl_buf_dispose(&nsl);
     return p;
