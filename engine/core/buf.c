@@ -63,11 +63,23 @@ int pl_buf_printf(pl_buf *b, const char *fmt, ...)
     va_list ap;
     int n, error;
 
+    /* print straight into the spare room; measure first only when there is none (formatting
+     * twice was a visible cost where requests and keys are built) */
+    size_t room = b->cap > b->len ? b->cap - b->len : 0;
     va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
+    n = vsnprintf(room ? b->ptr + b->len : NULL, room, fmt, ap);
     va_end(ap);
-    if (n < 0)
+    if (n < 0) {
+        if (b->ptr)
+            b->ptr[b->len] = '\0';
         return pl_error_set(PL_ERROR, "bad format");
+    }
+    if ((size_t)n < room && (!b->max || b->len + (size_t)n <= b->max)) {
+        b->len += (size_t)n;
+        return 0;
+    }
+    if (b->ptr)
+        b->ptr[b->len] = '\0'; /* undo the partial text */
     if ((error = grow(b, b->len + (size_t)n)) < 0)
         return error;
     va_start(ap, fmt);

@@ -253,9 +253,8 @@ static int task_cmp(const void *pa, const void *pb)
         return a->phase < b->phase ? -1 : 1;
     if (a->wave != b->wave)
         return a->wave < b->wave ? -1 : 1;
-    int ka = pl_sync_kind_order(obj_kind(a->obj)), kb = pl_sync_kind_order(obj_kind(b->obj));
-    if (ka != kb)
-        return ka < kb ? -1 : 1;
+    if (a->kind_order != b->kind_order)
+        return a->kind_order < b->kind_order ? -1 : 1;
     int c = strcmp(obj_name(a->obj), obj_name(b->obj));
     if (c)
         return c;
@@ -418,6 +417,7 @@ int pl_sync_plan_build(pl_sync_plan *out, const json_t *objs)
             t[count].hook_delete = del;
             t[count].opts = opts;
             t[count].seq = count;
+            t[count].kind_order = pl_sync_kind_order(obj_kind(o));
             count++;
         }
     }

@@ -54,6 +54,7 @@ typedef struct pl_sync_task {
     unsigned hook_delete;  /* PL_HOOK_DEL_* (hooks only) */
     unsigned opts;         /* PL_SOPT_* from the object's sync-options annotation */
     size_t seq;            /* position in the input (ties keep input order) */
+    int kind_order;        /* pl_sync_kind_order of the object's kind (the sort key) */
 } pl_sync_task;
 
 typedef struct pl_sync_plan {

@@ -70,6 +70,36 @@ static void test_json_write__strings(void **state)
     json_decref(s);
 }
 
+/* The writer looks at 8 bytes at a time: every length up to 40, with one character that needs
+ * an escape at every position (and with none), next to bytes on both sides of each boundary
+ * the word test uses (0x1f/0x20, '"'/'#', '\\'/']'; UTF-8 bytes >= 0x80 are in the test above). */
+static void test_json_write__escape_at_every_position(void **state)
+{
+    static const char specials[] = {'"', '\\', '\n', '\x01', '\x1f', '\0'};
+    static const char filler[] = " #]~!\x7f[]";
+    char text[48] = {0};
+    (void)state;
+    for (size_t len = 0; len <= 40; len++) {
+        for (size_t k = 0; k < len; k++)
+            text[k] = filler[k % (sizeof(filler) - 1)];
+        json_t *plain = json_stringn(text, len);
+        assert_non_null(plain);
+        same_as_jansson(plain);
+        json_decref(plain);
+        for (size_t at = 0; at < len; at++) {
+            for (size_t sp = 0; sp < sizeof(specials); sp++) {
+                char keep = text[at];
+                text[at] = specials[sp];
+                json_t *s = json_stringn(text, len);
+                assert_non_null(s);
+                same_as_jansson(s);
+                json_decref(s);
+                text[at] = keep;
+            }
+        }
+    }
+}
+
 static void test_json_write__containers_keep_insertion_order(void **state)
 {
     (void)state;
@@ -126,6 +156,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json_write__scalars),
         cmocka_unit_test(test_json_write__strings),
+        cmocka_unit_test(test_json_write__escape_at_every_position),
         cmocka_unit_test(test_json_write__containers_keep_insertion_order),
         cmocka_unit_test(test_json_write__a_stored_object),
         cmocka_unit_test(test_json_write__depth_bound),
