@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
-# bench_sync.sh [PLUMB] [N] - plumb sync against kubectl apply --server-side, same objects.
+# bench_sync.sh [PLUMB] [N] [ROUNDS] - plumb sync against kubectl apply --server-side, same
+# objects.
 #
 # Generates N (default 1000) objects: 10 Namespaces, then ConfigMaps, Services and Deployments
 # spread over them, as one plain manifest file (namespaces first, so kubectl can apply it in
 # one pass). Each tool gets a fresh `plumb sandbox` (same build, same flags) and applies all
 # objects once; then plumb's no-op resync is timed. The sandboxes run with
-# --simulate-status=0s: plumb sync waits for every wave to be healthy, kubectl does not wait. Prints wall times and the ratio
-# kubectl / plumb. Not part of ctest: it prints, it never asserts. Needs kubectl for the ratio.
+# --simulate-status=0s: plumb sync waits for every wave to be healthy, kubectl does not wait.
+# ROUNDS (default 5) rounds alternate the two tools, so both see the same machine; wall times
+# on small shared machines swing by a third between identical runs, so the figures compared
+# are the medians. Prints every round, the medians and the ratio kubectl / plumb. Not part of
+# ctest: it prints, it never asserts. Needs kubectl for the ratio.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 plumb=${1:-$root/build/plumb}
 n=${2:-1000}
+rounds=${3:-5}
 . "$root/tests/integration/sandbox_lib.sh"
 
 work=$(mktemp -d)
@@ -46,37 +51,68 @@ EOF
 echo "objects: $n (plain manifests in one file)"
 
 now() { date +%s.%N; }
+median() { sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 
-# ---- plumb ------------------------------------------------------------------------------------
-mkdir -p "$work/p"
-sandbox_start "$plumb" "$work/p" --simulate-status=0s || exit 1
-t0=$(now)
-"$plumb" sync "$work/objs" --kubeconfig "$SB_KUBECONFIG" --timeout 300s >"$work/p/out" 2>&1
-rc=$?
-t1=$(now)
-mark=$(wc -l <"$SB_LOG")
-"$plumb" sync "$work/objs" --kubeconfig "$SB_KUBECONFIG" --timeout 300s >"$work/p/out2" 2>&1
-t2=$(now)
-writes2=$(sandbox_writes "$mark" | wc -l)
-requests2=$(($(wc -l <"$SB_LOG") - mark))
-plumb_s=$(echo "$t1 - $t0" | bc -l)
-noop_s=$(echo "$t2 - $t1" | bc -l)
-printf 'plumb sync:            %6.3f s (exit %d, %s)\n' "$plumb_s" "$rc" "$(tail -1 "$work/p/out")"
-printf 'plumb sync (no-op):    %6.3f s (%d requests, %d writes)\n' "$noop_s" "$requests2" "$writes2"
-sandbox_stop
+have_kubectl=1
+command -v kubectl >/dev/null 2>&1 || have_kubectl=0
+: >"$work/plumb.t"
+: >"$work/noop.t"
+: >"$work/kubectl.t"
+for r in $(seq 1 "$rounds"); do
+    # ---- plumb: first sync into a fresh sandbox, then the no-op resync ----------------------
+    rm -rf "$work/p"
+    mkdir -p "$work/p"
+    sandbox_start "$plumb" "$work/p" --simulate-status=0s || exit 1
+    t0=$(now)
+    "$plumb" sync "$work/objs" --kubeconfig "$SB_KUBECONFIG" --timeout 300s >"$work/p/out" 2>&1
+    rc=$?
+    t1=$(now)
+    mark=$(wc -l <"$SB_LOG")
+    "$plumb" sync "$work/objs" --kubeconfig "$SB_KUBECONFIG" --timeout 300s >"$work/p/out2" 2>&1
+    rc2=$?
+    t2=$(now)
+    writes2=$(sandbox_writes "$mark" | wc -l)
+    requests2=$(($(wc -l <"$SB_LOG") - mark))
+    sandbox_stop
+    plumb_s=$(echo "$t1 - $t0" | bc -l)
+    noop_s=$(echo "$t2 - $t1" | bc -l)
+    echo "$plumb_s" >>"$work/plumb.t"
+    echo "$noop_s" >>"$work/noop.t"
+    printf 'round %d: plumb sync %6.3f s (exit %d, %s); no-op resync %6.3f s (exit %d, %d requests, %d writes)' \
+        "$r" "$plumb_s" "$rc" "$(tail -1 "$work/p/out")" "$noop_s" "$rc2" "$requests2" "$writes2"
+    if [ "$rc" -ne 0 ] || [ "$rc2" -ne 0 ]; then
+        echo
+        echo "plumb sync failed:" >&2
+        tail -5 "$work/p/out" "$work/p/out2" >&2
+        exit 1
+    fi
+    # ---- kubectl: the same objects into another fresh sandbox ------------------------------
+    if [ "$have_kubectl" = 1 ]; then
+        rm -rf "$work/k"
+        mkdir -p "$work/k"
+        sandbox_start "$plumb" "$work/k" --simulate-status=0s || exit 1
+        t0=$(now)
+        kubectl --kubeconfig "$SB_KUBECONFIG" --cache-dir "$work/k/cache" apply --server-side \
+            -f "$work/objs/all.yaml" >"$work/k/out" 2>&1
+        krc=$?
+        t1=$(now)
+        sandbox_stop
+        kubectl_s=$(echo "$t1 - $t0" | bc -l)
+        echo "$kubectl_s" >>"$work/kubectl.t"
+        printf '; kubectl apply --server-side %6.3f s (exit %d, %d lines)' "$kubectl_s" "$krc" \
+            "$(wc -l <"$work/k/out")"
+    fi
+    echo
+done
 
-# ---- kubectl ----------------------------------------------------------------------------------
-if ! command -v kubectl >/dev/null 2>&1; then
+plumb_m=$(median <"$work/plumb.t")
+noop_m=$(median <"$work/noop.t")
+printf 'plumb sync:            %6.3f s (median of %d)\n' "$plumb_m" "$rounds"
+printf 'plumb sync (no-op):    %6.3f s (median of %d)\n' "$noop_m" "$rounds"
+if [ "$have_kubectl" = 0 ]; then
     echo "kubectl not installed: no ratio"
     exit 0
 fi
-mkdir -p "$work/k"
-sandbox_start "$plumb" "$work/k" --simulate-status=0s || exit 1
-t0=$(now)
-kubectl --kubeconfig "$SB_KUBECONFIG" --cache-dir "$work/k/cache" apply --server-side \
-    -f "$work/objs/all.yaml" >"$work/k/out" 2>&1
-krc=$?
-t1=$(now)
-kubectl_s=$(echo "$t1 - $t0" | bc -l)
-printf 'kubectl apply --server-side: %6.3f s (exit %d, %d lines)\n' "$kubectl_s" "$krc" "$(wc -l <"$work/k/out")"
-printf 'ratio kubectl/plumb:   %6.1fx (target >= 5x)\n' "$(echo "$kubectl_s / $plumb_s" | bc -l)"
+kubectl_m=$(median <"$work/kubectl.t")
+printf 'kubectl apply --server-side: %6.3f s (median of %d)\n' "$kubectl_m" "$rounds"
+printf 'ratio kubectl/plumb:   %6.1fx (medians; target >= 5x)\n' "$(echo "$kubectl_m / $plumb_m" | bc -l)"
