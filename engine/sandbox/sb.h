@@ -223,6 +223,13 @@ typedef struct sb_fm_opts {
 int sb_ssa_apply(json_t **out, json_t **err_status, const sb_schema *schema, const json_t *live,
                  const json_t *intent, const sb_fm_opts *opts, int reset_status,
                  const char *typed_ctx);
+/*
+ * sb_ssa_apply with no live object (create-on-apply) that takes the caller's reference to
+ * `intent`: the result is built from the intent's own tree instead of a copy of it (a create
+ * is most of a bootstrap's writes). The caller must not use intent afterwards.
+ */
+int sb_ssa_apply_new(json_t **out, json_t **err_status, const sb_schema *schema, json_t *intent,
+                     const sb_fm_opts *opts, int reset_status, const char *typed_ctx);
 
 /*
  * Ownership for a non-apply write (POST/PUT/merge/JSON/strategic PATCH; API-NOTES §4.8):

@@ -1299,7 +1299,9 @@ static void handle_apply(api_ctx *c)
     if (old == NULL) {
         /* create-on-apply; a resourceVersion in the intent is wiped (API-NOTES §4.1) */
         meta_del(intent, "resourceVersion");
-        if (sb_ssa_apply(&out, &err, c->t->schema, NULL, intent, &o, reset_status, tctx) < 0) {
+        json_t *taken = intent;
+        intent = NULL; /* sb_ssa_apply_new owns it now */
+        if (sb_ssa_apply_new(&out, &err, c->t->schema, taken, &o, reset_status, tctx) < 0) {
             if (err != NULL)
                 status_json(c, err);
             else

@@ -1005,9 +1005,10 @@ static json_t *conflict_status(mfl *l, sb_fs **conf)
 
 /* ---- apply ---------------------------------------------------------------------------------- */
 
-int sb_ssa_apply(json_t **out, json_t **err_status, const sb_schema *schema, const json_t *live,
-                 const json_t *intent, const sb_fm_opts *opts, int reset_status,
-                 const char *typed_ctx)
+/* taken: NULL, or intent itself with the caller's reference handed over (released here) */
+static int apply_impl(json_t **out, json_t **err_status, const sb_schema *schema,
+                      const json_t *live, const json_t *intent, json_t *taken,
+                      const sb_fm_opts *opts, int reset_status, const char *typed_ctx)
 {
     int rc = 0;
     json_t *live_clean = NULL, *merged = NULL, *empty = NULL;
@@ -1022,8 +1023,10 @@ int sb_ssa_apply(json_t **out, json_t **err_status, const sb_schema *schema, con
     *out = NULL;
     *err_status = NULL;
     memset(&l, 0, sizeof(l));
-    if (!json_is_object(intent))
+    if (!json_is_object(intent)) {
+        json_decref(taken);
         return pl_error_set(PL_EINVALID, "apply: the intent is not an object");
+    }
 
     /* 1. the applied set; undeclared fields and duplicate keys fail like SMD's typed
      *    conversion (§4.1: a reason-less 500) */
@@ -1093,7 +1096,13 @@ int sb_ssa_apply(json_t **out, json_t **err_status, const sb_schema *schema, con
     }
 
     /* 3. merge, then record the applier's new set */
-    merged = merge(live_clean, intent, root, 0);
+    if (taken != NULL && live_clean == NULL) {
+        /* nothing live: the merge is the intent itself, which nobody else holds */
+        merged = taken;
+        taken = NULL;
+    } else {
+        merged = merge(live_clean, intent, root, 0);
+    }
     if (!merged) {
         rc = pl_error_set(PL_ENOMEM, "out of memory");
         goto done;
@@ -1190,11 +1199,27 @@ done:
     sb_fs_free(applied);
     mfl_dispose(&l);
     json_decref(merged);
+    json_decref(taken);
     json_decref(live_clean);
     json_decref(empty);
     pl_buf_dispose(&e.text);
     pl_free(w);
     return rc;
+}
+
+int sb_ssa_apply(json_t **out, json_t **err_status, const sb_schema *schema, const json_t *live,
+                 const json_t *intent, const sb_fm_opts *opts, int reset_status,
+                 const char *typed_ctx)
+{
+    return apply_impl(out, err_status, schema, live, intent, NULL, opts, reset_status,
+                      typed_ctx);
+}
+
+int sb_ssa_apply_new(json_t **out, json_t **err_status, const sb_schema *schema, json_t *intent,
+                     const sb_fm_opts *opts, int reset_status, const char *typed_ctx)
+{
+    return apply_impl(out, err_status, schema, NULL, intent, intent, opts, reset_status,
+                      typed_ctx);
 }
 
 /* ---- update (§4.8) -------------------------------------------------------------------------- */
