@@ -68,15 +68,25 @@ static void json_404(sb_response *resp)
     json_decref(d);
 }
 
+/* A handler that answers again after respond_later (an error found afterwards) wins: the
+ * deferred object is dropped. Caller holds the store lock. */
+static void drop_reply(api_ctx *c)
+{
+    json_decref(c->reply_obj);
+    c->reply_obj = NULL;
+}
+
 static void status_resp(api_ctx *c, int code, const char *reason, const char *msg,
                         json_t *details_take)
 {
+    drop_reply(c);
     sb_resp_status(c->resp, code, reason, msg, details_take);
     json_decref(details_take);
 }
 
 static void status_json(api_ctx *c, json_t *st_take)
 {
+    drop_reply(c);
     json_t *code = json_object_get(st_take, "code");
     sb_resp_json(c->resp, json_is_integer(code) ? (int)json_integer_value(code) : 500, st_take);
     json_decref(st_take);
@@ -161,6 +171,7 @@ static json_t *meta_of(json_t *obj)
 /* Respond with an object of the request's type, apiVersion set to the request's gv. */
 static void respond_obj(api_ctx *c, int code, const json_t *obj)
 {
+    drop_reply(c);
     json_t *o = sb_obj_ordered(obj);
     if (o == NULL) {
         status_resp(c, 500, "InternalError", "out of memory", NULL);
@@ -197,6 +208,7 @@ static void respond_text_kind(api_ctx *c, int code, const sb_text *t, const char
 
 static void respond_text(api_ctx *c, int code, const sb_text *t)
 {
+    drop_reply(c);
     respond_text_kind(c, code, t, c->t->kind);
 }
 
@@ -208,7 +220,7 @@ static void respond_text(api_ctx *c, int code, const sb_text *t)
  */
 static void respond_later(api_ctx *c, int code, sb_entry *e)
 {
-    json_decref(c->reply_obj);
+    drop_reply(c);
     c->reply_obj = json_incref(e->obj);
     c->reply_code = code;
     snprintf(c->reply_kind, sizeof(c->reply_kind), "%s", c->t->kind);
@@ -217,15 +229,17 @@ static void respond_later(api_ctx *c, int code, sb_entry *e)
     c->resp->status = code;
 }
 
+/* Without the lock: the object is immutable and our reference keeps it alive. */
 static void reply_now(api_ctx *c)
 {
-    if (c->reply_obj == NULL)
+    json_t *obj = c->reply_obj;
+    if (obj == NULL)
         return;
-    sb_text *t = sb_text_new(c->reply_obj);
+    c->reply_obj = NULL;
+    sb_text *t = sb_text_new(obj);
     respond_text_kind(c, c->reply_code, t, c->reply_kind);
     sb_text_unref(t);
-    sb_store_release(c->st, c->reply_obj);
-    c->reply_obj = NULL;
+    sb_store_release(c->st, obj);
 }
 
 static const char *user_agent_manager(api_ctx *c)
@@ -1795,7 +1809,7 @@ no_route:
         plain_404(resp);
 done:
     if (locked && c->written != NULL)
-        sb_sim_written(srv, c->coll, c->written); /* after the response body was built */
+        sb_sim_written(srv, c->coll, c->written); /* the reply keeps the object written */
     if (locked) {
         sb_store_drain_released(c->st);
         pthread_mutex_unlock(&c->st->lock);
