@@ -1752,24 +1752,10 @@ void sb_api_handle(sb_server *srv, const sb_request *req, sb_response *resp)
             goto done;
         }
     }
-    if (c->sub != NULL) {
-        int ok = (strcmp(c->sub, "status") == 0 && (c->t->flags & SB_T_STATUS)) ||
-                 (strcmp(c->sub, "scale") == 0 && (c->t->flags & SB_T_SCALE));
-        if (!ok)
-            goto no_route;
-        if (strcmp(m, "GET") == 0) {
-            handle_get(c);
-        } else if (strcmp(m, "PUT") == 0) {
-            if (write_options(c, "UpdateOptions") == 0)
-                handle_put(c);
-        } else if (strcmp(m, "PATCH") == 0) {
-            if (write_options(c, "PatchOptions") == 0)
-                handle_patch(c);
-        } else {
-            method_not_allowed(resp);
-        }
-        goto done;
-    }
+    /* a subresource (status, scale) answers GET, PUT and PATCH; the object itself DELETE too */
+    if (c->sub != NULL && !((strcmp(c->sub, "status") == 0 && (c->t->flags & SB_T_STATUS)) ||
+                            (strcmp(c->sub, "scale") == 0 && (c->t->flags & SB_T_SCALE))))
+        goto no_route;
     if (c->name == NULL) {
         if (strcmp(m, "GET") == 0) {
             handle_list(c);
@@ -1792,7 +1778,7 @@ void sb_api_handle(sb_server *srv, const sb_request *req, sb_response *resp)
     } else if (strcmp(m, "PATCH") == 0) {
         if (write_options(c, "PatchOptions") == 0)
             handle_patch(c);
-    } else if (strcmp(m, "DELETE") == 0) {
+    } else if (strcmp(m, "DELETE") == 0 && c->sub == NULL) {
         if (write_options(c, "DeleteOptions") == 0)
             handle_delete(c);
     } else {
