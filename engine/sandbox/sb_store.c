@@ -382,8 +382,9 @@ static void event_dispose(sb_event *ev)
     memset(ev, 0, sizeof(*ev));
 }
 
+/* The event's text is made when a watcher first needs it (sb_event_text). */
 static void record_event(sb_store *st, int type, sb_coll *c, sb_entry *e, json_t *obj,
-                         sb_text *text, json_t *prev)
+                         json_t *prev)
 {
     if (st->ring_cap == 0)
         return;
@@ -401,9 +402,7 @@ static void record_event(sb_store *st, int type, sb_coll *c, sb_entry *e, json_t
     ev->name = pl_strdup(e->name);
     ev->obj = json_incref(obj);
     ev->prev = prev ? json_incref(prev) : NULL;
-    ev->text = text;
-    if (text != NULL)
-        text->refs++;
+    ev->text = NULL;
     ev->rv = st->rv;
     st->ring_n++;
     pthread_cond_broadcast(&st->changed);
@@ -549,7 +548,7 @@ int sb_store_put(sb_store *st, sb_coll *c, json_t *obj, sb_entry **out_entry)
     if (rc < 0)
         return rc;
     st->rv++;
-    record_event(st, prev ? SB_EV_MODIFIED : SB_EV_ADDED, c, e, e->obj, e->text, prev);
+    record_event(st, prev ? SB_EV_MODIFIED : SB_EV_ADDED, c, e, e->obj, prev);
     json_decref(prev);
     journal_put(st, c, e->obj);
     if (json_object_get(json_object_get(e->obj, "metadata"), "deletionTimestamp") != NULL)
@@ -576,10 +575,9 @@ int sb_store_remove(sb_store *st, sb_coll *c, sb_entry *e, json_t *last, json_t 
         json_object_set_new(meta, "resourceVersion", json_string(rvs));
     json_t *ordered = sb_obj_ordered(last);
     json_decref(last);
-    /* DELETED carries the last state with the deletion's RV (API-NOTES §10.1); its text is
-     * made when a watcher needs it */
+    /* DELETED carries the last state with the deletion's RV (API-NOTES §10.1) */
     if (ordered != NULL)
-        record_event(st, SB_EV_DELETED, c, e, ordered, NULL, NULL);
+        record_event(st, SB_EV_DELETED, c, e, ordered, NULL);
     journal_del(st, c, e);
     const char *uid = pl_json_str(e->obj, "metadata", "uid", NULL);
     if (uid != NULL)
