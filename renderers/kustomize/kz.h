@@ -390,6 +390,16 @@ int pl_kz_vars_resolve(pl_kz_resmap *m, const json_t *vars, const pl_kz_tconfig 
  */
 int pl_kz_vars_merge(pl_kz_resmap *m, const json_t *vars);
 
+/* ---- Go encoding/json (kz_generators.c) ---------------------------------------------------------- */
+
+/* A JSON string as Go's encoding/json writes it: HTML-safe (<, >, & escaped), U+2028/9
+ * escaped, invalid UTF-8 as U+FFFD. Used by the generator hash and by replacements inside
+ * structured string fields. */
+int pl_kz_go_json_string(pl_buf *b, const char *s, size_t n);
+/* A float64 as Go's encoding/json writes it (shortest round-trip digits; %e form below 1e-6
+ * and from 1e21). PL_EINVALID for NaN and infinities. */
+int pl_kz_go_json_float(pl_buf *b, double f);
+
 /* ---- output -------------------------------------------------------------------------------------------- */
 
 /** kustomize's legacy order (kind order table, then id). Stable. */

@@ -190,10 +190,10 @@ static int base64_wrapped(pl_buf *out, const unsigned char *s, size_t n)
     return 0;
 }
 
-/* ---- Go encoding/json (for the hash) -------------------------------------------------------- */
+/* ---- Go encoding/json (the hash; replacements in structured fields, kz_replace.c) -------------------------------------------------------- */
 
 /* A JSON string as Go's encoding/json writes it (HTMLEscape on, invalid UTF-8 -> U+FFFD). */
-static int go_json_string(pl_buf *b, const char *s, size_t n)
+int pl_kz_go_json_string(pl_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     size_t i = 0, start = 0, len;
@@ -253,7 +253,7 @@ static int go_json_string(pl_buf *b, const char *s, size_t n)
  * 1e-6 <= |x| < 1e21, otherwise %e form with a two-digit-minimum exponent trimmed of its
  * leading zero ("1e-7", "1e+21").
  */
-static int go_json_float(pl_buf *b, double f)
+int pl_kz_go_json_float(pl_buf *b, double f)
 {
     char tmp[64], digits[32];
     int prec, exp10, nd = 0;
@@ -325,7 +325,7 @@ static int go_json_value(pl_buf *b, const json_t *v)
         for (i = 0; i < n && error == 0; i++) {
             if (i)
                 pl_buf_putc(b, ',');
-            if ((error = go_json_string(b, keys[i], strlen(keys[i]))) == 0 &&
+            if ((error = pl_kz_go_json_string(b, keys[i], strlen(keys[i]))) == 0 &&
                 (error = pl_buf_putc(b, ':')) == 0)
                 error = go_json_value(b, json_object_get(v, keys[i]));
         }
@@ -340,11 +340,11 @@ static int go_json_value(pl_buf *b, const json_t *v)
             error = go_json_value(b, json_array_get(v, i));
         }
         return error ? error : pl_buf_putc(b, ']');
-    case JSON_STRING: return go_json_string(b, json_string_value(v), json_string_length(v));
+    case JSON_STRING: return pl_kz_go_json_string(b, json_string_value(v), json_string_length(v));
     case JSON_INTEGER:
         /* decoded into float64 by kustomize before being marshalled again */
-        return go_json_float(b, (double)json_integer_value(v));
-    case JSON_REAL: return go_json_float(b, json_real_value(v));
+        return pl_kz_go_json_float(b, (double)json_integer_value(v));
+    case JSON_REAL: return pl_kz_go_json_float(b, json_real_value(v));
     case JSON_TRUE: return pl_buf_puts(b, "true");
     case JSON_FALSE: return pl_buf_puts(b, "false");
     default: return pl_buf_puts(b, "null");
@@ -357,7 +357,7 @@ static int scalar_text(pl_buf *b, const json_t *v)
     switch (json_typeof(v)) {
     case JSON_STRING: return pl_buf_put(b, json_string_value(v), json_string_length(v));
     case JSON_INTEGER: return pl_buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-    case JSON_REAL: return go_json_float(b, json_real_value(v));
+    case JSON_REAL: return pl_kz_go_json_float(b, json_real_value(v));
     case JSON_TRUE: return pl_buf_puts(b, "true");
     case JSON_FALSE: return pl_buf_puts(b, "false");
     default: return pl_buf_put(b, "", 0);
@@ -380,7 +380,7 @@ static int hash_field(pl_buf *b, const json_t *v)
     if (json_is_array(v))
         return pl_buf_puts(b, "null");
     if ((error = scalar_text(&t, v)) == 0)
-        error = go_json_string(b, t.ptr, t.len);
+        error = pl_kz_go_json_string(b, t.ptr, t.len);
     pl_buf_dispose(&t);
     return error;
 }

@@ -1325,62 +1325,6 @@ done:
 
 /* ---- structured data inside scalar fields (kustomize v5.8, PR #5679) ------------------------- */
 
-/* Go encoding/json string escaping (HTML-safe: <, >, & escaped; U+2028/9 escaped) */
-static int go_json_string(pl_buf *b, const char *s, size_t n)
-{
-    static const char hex[] = "0123456789abcdef";
-    int error = pl_buf_putc(b, '"');
-
-    for (size_t i = 0; i < n && error >= 0; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') {
-            if ((error = pl_buf_putc(b, '\\')) >= 0)
-                error = pl_buf_putc(b, (char)c);
-        } else if (c == '\n') {
-            error = pl_buf_puts(b, "\\n");
-        } else if (c == '\r') {
-            error = pl_buf_puts(b, "\\r");
-        } else if (c == '\t') {
-            error = pl_buf_puts(b, "\\t");
-        } else if (c == '\b') {
-            error = pl_buf_puts(b, "\\b");
-        } else if (c == '\f') {
-            error = pl_buf_puts(b, "\\f");
-        } else if (c < 0x20 || c == '<' || c == '>' || c == '&') {
-            error = pl_buf_printf(b, "\\u00%c%c", hex[c >> 4], hex[c & 0xF]);
-        } else if (c == 0xE2 && i + 2 < n && (unsigned char)s[i + 1] == 0x80 &&
-                   ((unsigned char)s[i + 2] == 0xA8 || (unsigned char)s[i + 2] == 0xA9)) {
-            error = pl_buf_printf(b, "\\u202%c", (unsigned char)s[i + 2] == 0xA8 ? '8' : '9');
-            i += 2;
-        } else {
-            error = pl_buf_putc(b, (char)c);
-        }
-    }
-    return error < 0 ? error : pl_buf_putc(b, '"');
-}
-
-/* Go encoding/json float64: shortest digits, exponent below 1e-6 and from 1e21 */
-static int go_json_float(pl_buf *b, double f)
-{
-    char tmp[64];
-    double a = fabs(f);
-
-    if (a != 0 && (a < 1e-6 || a >= 1e21)) {
-        char *e;
-        float_text(tmp, sizeof(tmp), f);
-        /* %g gives 1e-07; Go writes 1e-7 */
-        if ((e = strstr(tmp, "e-0")) || (e = strstr(tmp, "e+0")))
-            memmove(e + 2, e + 3, strlen(e + 3) + 1);
-        return pl_buf_puts(b, tmp);
-    }
-    for (int prec = 0; prec <= 17; prec++) {
-        snprintf(tmp, sizeof(tmp), "%.*f", prec, f);
-        if (strtod(tmp, NULL) == f)
-            break;
-    }
-    return pl_buf_puts(b, tmp);
-}
-
 static int cmp_keys(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -1410,7 +1354,7 @@ static int go_json(pl_buf *b, const json_t *v, int pretty, int depth)
             if (error >= 0 && pretty)
                 error = pl_buf_printf(b, "\n%*s", 2 * (depth + 1), "");
             if (error >= 0)
-                error = go_json_string(b, keys[k], strlen(keys[k]));
+                error = pl_kz_go_json_string(b, keys[k], strlen(keys[k]));
             if (error >= 0)
                 error = pl_buf_puts(b, pretty ? ": " : ":");
             if (error >= 0)
@@ -1439,11 +1383,11 @@ static int go_json(pl_buf *b, const json_t *v, int pretty, int depth)
         return error < 0 ? error : pl_buf_putc(b, ']');
     }
     case JSON_STRING:
-        return go_json_string(b, json_string_value(v), json_string_length(v));
+        return pl_kz_go_json_string(b, json_string_value(v), json_string_length(v));
     case JSON_INTEGER:
         return pl_buf_printf(b, "%lld", (long long)json_integer_value(v));
     case JSON_REAL:
-        return go_json_float(b, json_real_value(v));
+        return pl_kz_go_json_float(b, json_real_value(v));
     case JSON_TRUE:
         return pl_buf_puts(b, "true");
     case JSON_FALSE:
